@@ -1,0 +1,47 @@
+"""The routing decision: which model, and why."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+ModelChoice = Literal["strong", "weak"]
+
+#: How a decision was reached. "routed": the router's score against the threshold;
+#: "forced": the caller named the model; "sticky": reused inside a tool-calling turn;
+#: "router_error": the router failed and the call went to the configured default model;
+#: "fallback": the chosen model raised and the other one answered.
+DecisionReason = Literal["routed", "forced", "sticky", "router_error", "fallback"]
+
+
+def validate_threshold(threshold: float) -> float:
+    """Return `threshold` as a float, or raise ValueError if it is not a number in [0, 1]."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise ValueError(f"threshold must be a number in [0, 1], got {type(threshold).__name__}")
+    value = float(threshold)
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Which model a prompt goes to. `model` is "strong" when win_probability >= threshold."""
+
+    model: ModelChoice
+    win_probability: float
+    threshold: float
+    router: str
+    reason: DecisionReason = "routed"
+
+    @classmethod
+    def from_score(cls, win_probability: float, threshold: float, router: str) -> RoutingDecision:
+        model: ModelChoice = "strong" if win_probability >= threshold else "weak"
+        return cls(model=model, win_probability=float(win_probability), threshold=threshold, router=router)
+
+    def as_metadata(self, model_name: str | None = None) -> dict:
+        """The dict both adapters attach to responses (`model_name` is the inner model's own name)."""
+        meta = asdict(self)
+        meta["model_name"] = model_name or ""
+        return meta

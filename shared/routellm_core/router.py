@@ -1,0 +1,113 @@
+"""The uniform surface every router shares, and the registry of router kinds.
+
+A router maps prompts to the probability that the strong model beats the weak one. Like a
+scikit-learn estimator, hyper-parameters go to the constructor, learned state lives in attributes
+with a trailing underscore, and `state_tensors` / `from_state` round-trip it through a checkpoint.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .decision import RoutingDecision, validate_threshold
+
+#: The paper's pair: the identities a router's score refers to (not the models a user routes between).
+DEFAULT_STRONG_MODEL = "gpt-4-1106-preview"
+DEFAULT_WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+ROUTER_KINDS: dict[str, type[Router]] = {}
+
+
+def register_router(cls: type[Router]) -> type[Router]:
+    """Class decorator: make a router kind loadable from checkpoints by its `kind`."""
+    ROUTER_KINDS[cls.kind] = cls
+    return cls
+
+
+class Router(ABC):
+    """Predicts P(strong model wins) for prompts.
+
+    Subclasses set `kind`, implement `_score(texts) -> np.ndarray` and, when they have learned state,
+    `state_tensors()`, `expected_shapes(params)` and `from_state(params, tensors)`.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, name: str | None = None):
+        self.name = name or self.kind
+        #: Free-form metadata recorded in a checkpoint's config (training data, licences, figures).
+        self.card: dict[str, Any] = {}
+        self.strong_model = DEFAULT_STRONG_MODEL
+        self.weak_model = DEFAULT_WEAK_MODEL
+
+    # ---- scoring -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def _score(self, texts: list[str]) -> np.ndarray:
+        """Win probabilities in [0, 1] for non-empty, cleaned texts (float64, one per text)."""
+
+    def win_probabilities(self, prompts: Sequence[str]) -> np.ndarray:
+        """P(strong wins) for each prompt, batched (the fast path)."""
+        if isinstance(prompts, str):
+            raise TypeError("win_probabilities takes a list of prompts; use win_probability for one")
+        texts = list(prompts)
+        if not texts:
+            raise ValueError("win_probabilities needs at least one prompt, got an empty list")
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
+        scores = np.asarray(self._score(texts), dtype=np.float64)
+        if scores.shape != (len(texts),):
+            raise RuntimeError(f"router {self.name!r} returned shape {scores.shape} for {len(texts)} prompts")
+        return np.clip(scores, 0.0, 1.0)
+
+    def win_probability(self, prompt: str) -> float:
+        """P(strong wins) for one prompt."""
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
+        return float(self.win_probabilities([prompt])[0])
+
+    def route(self, prompt: str, threshold: float) -> RoutingDecision:
+        """Decide strong (win probability >= threshold) or weak for one prompt."""
+        threshold = validate_threshold(threshold)
+        return RoutingDecision.from_score(self.win_probability(prompt), threshold, self.name)
+
+    # ---- persistence -------------------------------------------------------------------------
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor hyper-parameters (JSON-serialisable), saved in `config.json`."""
+        return {}
+
+    def state_tensors(self) -> dict[str, np.ndarray]:
+        """Learned state, saved in `model.safetensors`."""
+        return {}
+
+    @classmethod
+    def expected_shapes(cls, params: dict[str, Any]) -> dict[str, tuple[int | None, ...]]:
+        """Shape of each tensor a checkpoint must hold for these params (None: any size)."""
+        return {}
+
+    @classmethod
+    def from_state(cls, params: dict[str, Any], tensors: dict[str, np.ndarray]) -> Router:
+        """Rebuild a router from its params and validated tensors."""
+        return cls(**params)
+
+    def config_fingerprint(self) -> str:
+        """A digest of params and state: equal fingerprints score identically (used by score caches)."""
+        from .checkpoint import fingerprint
+
+        return fingerprint(self)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the router as a checkpoint directory (atomically); returns its path."""
+        from .checkpoint import save_router
+
+        return save_router(self, directory)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"

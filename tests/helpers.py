@@ -1,0 +1,47 @@
+"""Shared test helpers: tiny in-process models and paths to the real data."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+
+#: The real training and evaluation data lies beside the checkout (read-only).
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+requires_shared_data = pytest.mark.skipif(
+    not (SHARED_DATA / "README.md").exists(),
+    reason=f"the real data folder is absent ({SHARED_DATA.name} beside the checkout)",
+)
+
+
+def build_tiny_sentence_transformer(folder: Path, hidden_size: int = 16) -> Path:
+    """A tiny BERT sentence-transformer saved in the standard folder format (no download)."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    words += list(string.ascii_lowercase + string.digits + string.punctuation)
+    words += ["##" + c for c in string.ascii_lowercase + string.digits]
+    words += ["the", "prove", "hello", "code", "math", "write", "explain", "what", "is", "a"]
+    base = folder / "bert"
+    base.mkdir(exist_ok=True)
+    (base / "vocab.txt").write_text("\n".join(words) + "\n")
+    tokenizer = BertTokenizerFast(vocab_file=str(base / "vocab.txt"), do_lower_case=True)
+    config = BertConfig(
+        vocab_size=len(words), hidden_size=hidden_size, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=128,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    transformer = models.Transformer(str(base), max_seq_length=64)
+    pooling = models.Pooling(hidden_size, pooling_mode="mean")
+    model = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu")
+    out = folder / "st"
+    model.save(str(out))
+    return out
