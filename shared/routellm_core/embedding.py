@@ -112,7 +112,7 @@ class Embedder:
                 else:
                     self._cache.move_to_end(text)
                     rows[i] = vector
-            self.cache_hits += len(texts) - sum(len(v) for v in missing.values())
+            self.cache_hits += len(texts) - len(missing)  # a text repeated within one call is embedded once
             self.cache_misses += len(missing)
         if missing:
             fresh = self.encode_uncached(list(missing))

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .conversation import MAX_ROUTED_CHARS, clean_text
 from .decision import RoutingDecision, validate_threshold
 
 #: The paper's pair: the identities a router's score refers to (not the models a user routes between).
@@ -61,6 +62,8 @@ class Router(ABC):
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
+        # bounded, clean text: routing time stays bounded and every tokenizer accepts it
+        texts = [clean_text(t[:MAX_ROUTED_CHARS]) for t in texts]
         scores = np.asarray(self._score(texts), dtype=np.float64)
         if scores.shape != (len(texts),):
             raise RuntimeError(f"router {self.name!r} returned shape {scores.shape} for {len(texts)} prompts")

@@ -29,7 +29,7 @@ def route(
         threshold = validate_threshold(threshold)
         loaded = load_router(router)
         scores = loaded.win_probabilities(prompts)
-    except RouteLLMError as exc:
+    except (RouteLLMError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from None
     decisions = [RoutingDecision.from_score(s, threshold, loaded.name) for s in scores]
     if as_json:
