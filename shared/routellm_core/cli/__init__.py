@@ -20,6 +20,7 @@ def _group() -> None:
 
 # Sub-command modules register themselves on import.
 from . import route as _route  # noqa: E402,F401
+from . import eval as _eval  # noqa: E402,F401
 from . import calibrate as _calibrate  # noqa: E402,F401
 
 

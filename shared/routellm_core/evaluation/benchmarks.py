@@ -129,6 +129,8 @@ def _model_key(name: str) -> str:
 def load_mt_bench(data_dir: str | Path, strong: str = PAPER_STRONG_MODEL, weak: str = PAPER_WEAK_MODEL) -> Benchmark:
     """MT-Bench: routed on the first turn; a question's quality is a model's mean judge score over both turns.
 
+    A question is dropped when either of its turns is listed as contaminated.
+
     Model names match case-insensitively on the part after any organisation prefix
     (`mistralai/Mixtral-8x7B-Instruct-v0.1` matches `mixtral-8x7b-instruct-v0.1`).
     """
@@ -142,12 +144,17 @@ def load_mt_bench(data_dir: str | Path, strong: str = PAPER_STRONG_MODEL, weak: 
         score = row.get("score")
         if side is None or score is None or float(score) < 0:  # FastChat writes -1 when the judge gave no score
             continue
+        if "question_id" not in row:
+            raise RouteLLMError(f"{folder / 'judgements.jsonl'}: a judgment of {row.get('model')!r} has no question_id")
         totals.setdefault((side, row["question_id"]), []).append(float(score))
     drop = contaminated_prompts(folder)
     prompts, strong_scores, weak_scores, dropped = [], [], [], 0
-    for question in questions:
-        first_turn = question["turns"][0]
-        if first_turn in drop:
+    for line_no, question in enumerate(questions, 1):
+        turns = question.get("turns")
+        if "question_id" not in question or not isinstance(turns, list) or not turns:
+            raise RouteLLMError(f"{folder / 'question.jsonl'}:{line_no} needs question_id and a non-empty turns list")
+        first_turn = turns[0]
+        if any(turn in drop for turn in turns):  # as the paper: either turn contaminated drops the question
             dropped += 1
             continue
         qid = question["question_id"]

@@ -1,0 +1,127 @@
+"""`routellm eval`: APGR, CPT and quality-vs-cost curves of routers on the paper's benchmarks or your logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+
+_BENCHMARK_HELP = "One of the paper's benchmarks: mt-bench, mmlu or gsm8k."
+
+
+def _percent(value: float) -> str:
+    return "n/a" if value != value else f"{value * 100:.1f} %"
+
+
+def _number(value: float) -> str:
+    return "n/a" if value != value else f"{value:.3f}"
+
+
+def _print_table(comparison) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    b = comparison.benchmark
+    table = Table(
+        title=f"{b.name}: {len(b):,} prompts ({b.dropped_contaminated} contaminated dropped)",
+        caption=f"strong {b.strong_model} {b.strong_mean:.4f} | weak {b.weak_model} {b.weak_mean:.4f} | "
+        "CPT(x): % strong calls to recover x of the quality gap",
+    )
+    table.add_column("router")
+    for column in ("APGR", "AUC", "CPT(20%)", "CPT(50%)", "CPT(80%)"):
+        table.add_column(column, justify="right")
+    for i, row in enumerate(comparison.rows):
+        if i == len(comparison.results) and comparison.references:
+            table.add_section()
+        table.add_row(row.router, _number(row.apgr), _number(row.auc),
+                      _percent(row.cpt20), _percent(row.cpt50), _percent(row.cpt80))
+    Console().print(table)
+
+
+def _references(text: str) -> list[str]:
+    from ..evaluation.reference import REFERENCES
+
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [name for name in names if name not in REFERENCES]
+    if unknown:
+        raise typer.BadParameter(f"unknown reference(s) {unknown}; use some of {','.join(REFERENCES)} or 'none'",
+                                 param_hint="--references")
+    return names
+
+
+@app.command("eval")
+def eval_command(
+    routers: list[str] = typer.Argument(..., help="Routers to compare: bundled names or checkpoint directories."),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help=_BENCHMARK_HELP),
+    benchmark_file: Optional[Path] = typer.Option(
+        None, "--benchmark-file", help="Your own logs: CSV or JSONL with prompt, strong_score, weak_score."
+    ),
+    data: Optional[Path] = typer.Option(
+        None, "--data", "-d", help="Folder laid out like the paper's routellm/evals (default: the download cache)."
+    ),
+    download: bool = typer.Option(
+        False, "--download", help="Fetch the paper's files into the cache first when --data is not given."
+    ),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write every figure and curve point here."),
+    plot: Optional[Path] = typer.Option(
+        None, "--plot", help="Write the quality-vs-cost plot: FILE.png, FILE.svg, or FILE (both)."
+    ),
+    references: str = typer.Option(
+        "random,length,oracle", "--references", help="Reference lines, comma-separated, or 'none'."
+    ),
+    seeds: int = typer.Option(10, "--seeds", min=1, help="Seeds averaged for the random reference."),
+    bins: int = typer.Option(10, "--bins", min=1, help="Quantile bins of the router's scores (the paper: 10)."),
+    strong_model: Optional[str] = typer.Option(None, "--strong-model", help="Strong model's column/name in DIR."),
+    weak_model: Optional[str] = typer.Option(None, "--weak-model", help="Weak model's column/name in DIR."),
+    use_cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse scores cached per router configuration."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars on long scoring."),
+) -> None:
+    """Evaluate routers the paper's way: APGR, CPT(20/50/80 %) and the quality-vs-cost curve.
+
+    Thresholds sit at the quantile edges of each router's scores; the random (mean over seeds),
+    prompt-length and oracle lines are added for reference.
+    """
+    from ..errors import RouteLLMError
+    from ..evaluation import ScoreCache, compare_routers, load_benchmark, load_user_benchmark
+    from ..evaluation.download import default_evals_dir, download_evals, has_benchmark_files
+
+    if (benchmark is None) == (benchmark_file is None):
+        raise typer.BadParameter("give exactly one of --benchmark or --benchmark-file", param_hint="--benchmark")
+    reference_names = _references(references)
+    try:
+        if benchmark_file is not None:
+            loaded = load_user_benchmark(benchmark_file)
+        else:
+            models = {key: value for key, value in (("strong", strong_model), ("weak", weak_model)) if value}
+            folder = data
+            if folder is None:
+                folder = default_evals_dir()
+                if download and not has_benchmark_files(folder, benchmark):
+                    download_evals([benchmark], folder, progress=progress)
+                elif not has_benchmark_files(folder, benchmark):
+                    raise RouteLLMError(
+                        f"no {benchmark} files in the cache ({folder}): pass --data DIR or --download"
+                    )
+            loaded = load_benchmark(benchmark, folder, **models)
+        comparison = compare_routers(
+            loaded, routers, reference_names, seeds=seeds, bins=bins,
+            cache=ScoreCache() if use_cache else None, progress=progress,
+        )
+    except RouteLLMError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    _print_table(comparison)
+    if json_path is not None:
+        typer.echo(f"wrote {comparison.write_json(json_path)}")
+    if plot is not None:
+        from ..evaluation.plots import save_comparison_plot
+
+        try:
+            written = save_comparison_plot(comparison, plot)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--plot") from None
+        typer.echo("wrote " + ", ".join(str(p) for p in written))

@@ -1,0 +1,48 @@
+"""Score a benchmark's prompts with a router: batched, with a progress bar, through the score cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..router import Router
+from .cache import ScoreCache
+
+DEFAULT_BATCH_SIZE = 256
+#: The progress bar appears only once scoring has run this long (quick routers show nothing).
+PROGRESS_DELAY_S = 2.0
+
+
+def score_prompts(
+    router: Router,
+    prompts: Sequence[str],
+    *,
+    cache: ScoreCache | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+) -> np.ndarray:
+    """`router.win_probabilities` over all prompts, in batches; reuses and fills `cache` when given."""
+    from tqdm.auto import tqdm
+
+    prompts = list(prompts)
+    if not prompts:
+        raise ValueError("no prompts to score")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if cache is not None:
+        cached = cache.get(router, prompts)
+        if cached is not None:
+            return cached
+    scores = np.empty(len(prompts), dtype=np.float64)
+    with tqdm(
+        total=len(prompts), desc=f"scoring with {router.name}", unit="prompt",
+        disable=not progress, delay=PROGRESS_DELAY_S, leave=False,
+    ) as bar:
+        for start in range(0, len(prompts), batch_size):
+            batch = prompts[start : start + batch_size]
+            scores[start : start + len(batch)] = router.win_probabilities(batch)
+            bar.update(len(batch))
+    if cache is not None:
+        cache.put(router, prompts, scores)
+    return scores
