@@ -1,0 +1,92 @@
+"""Prompt embeddings cached on disk, so a prompt set is embedded once per model, not once per run.
+
+Embedding the ~14k MMLU prompts with MiniLM takes minutes on two CPU cores; decontamination and
+training embed the same sets again and again. Vectors are stored as ``.npy`` (never pickle) in a user
+cache folder, under a key hashed from the model name and the exact texts, so any change in either
+makes a new entry rather than a stale hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+#: Environment variable overriding the cache folder.
+CACHE_DIR_ENV = "ROUTELLM_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """``$ROUTELLM_CACHE_DIR``, else ``routellm/embeddings`` in the user cache folder (``~/.cache`` on Linux)."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured) / "embeddings"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("routellm")) / "embeddings"
+
+
+def content_key(model_name: str, texts: Sequence[str]) -> str:
+    """A SHA-256 over the model name and every text (length-prefixed, so no two lists collide by joining)."""
+    digest = hashlib.sha256()
+    for part in (str(model_name), *texts):
+        data = str(part).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def embed_texts(
+    texts: Sequence[str],
+    embedder=None,
+    *,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    batch_size: int = 256,
+    progress: bool = True,
+    description: str = "embedding",
+) -> np.ndarray:
+    """L2-normalised embeddings of `texts` (float32, one row each), read from or written to the disk cache.
+
+    ``embedder``: anything with ``encode(list[str]) -> array`` and a ``model_name`` (default: the core's
+    shared MiniLM `Embedder`). Texts are embedded in chunks of ``batch_size`` under a progress bar.
+    """
+    texts = [str(t) for t in texts]
+    if embedder is None:
+        from ..embedding import shared_embedder
+
+        embedder = shared_embedder()
+    model_name = str(getattr(embedder, "model_name", type(embedder).__name__))
+    path = None
+    if use_cache and texts:
+        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        path = folder / f"{content_key(model_name, texts)}.npy"
+        if path.exists():
+            try:
+                vectors = np.load(path, allow_pickle=False)
+                if vectors.ndim == 2 and vectors.shape[0] == len(texts):
+                    return vectors.astype(np.float32, copy=False)
+            except (OSError, ValueError):
+                pass  # a truncated or corrupt cache file: embed again and overwrite it
+    from tqdm.auto import tqdm
+
+    chunks = []
+    with tqdm(total=len(texts), desc=description, unit="prompt", disable=not progress or len(texts) < batch_size) as bar:
+        for start in range(0, len(texts), batch_size):
+            chunk = texts[start:start + batch_size]
+            chunks.append(np.asarray(embedder.encode(chunk), dtype=np.float32))
+            bar.update(len(chunk))
+    if not chunks:
+        return np.zeros((0, 0), dtype=np.float32)
+    vectors = np.concatenate(chunks, axis=0)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.where(norms > 0, norms, 1.0)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, vectors, allow_pickle=False)
+        os.replace(partial, path)  # atomic: readers never see half a file
+    return vectors
