@@ -1,0 +1,114 @@
+"""Structured-output plumbing: output parsers, `include_raw`, and parsing by the model that answered.
+
+A routed model does not know which inner model will answer until call time, and the two may use
+different structured-output methods (one a tool call, the other JSON content). `ParserByRoute`
+reads the routing decision carried on the response (on the first streamed chunk when streaming)
+and hands the output to the parser of the model that produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from itertools import chain
+from operator import itemgetter
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+
+#: Where each response carries its routing decision.
+ROUTING_KEY = "routellm"
+
+
+def _is_pydantic(schema: Any) -> bool:
+    return isinstance(schema, type) and is_basemodel_subclass(schema)
+
+
+def tools_parser_for(schema: Any) -> Runnable:
+    """Parse the first tool call of a response into `schema` (a pydantic class, or a dict)."""
+    if _is_pydantic(schema):
+        return PydanticToolsParser(tools=[schema], first_tool_only=True)
+    return JsonOutputKeyToolsParser(key_name=convert_to_openai_tool(schema)["function"]["name"], first_tool_only=True)
+
+
+def json_parser_for(schema: Any) -> Runnable:
+    """Parse a response's JSON content into `schema` (a pydantic class, or a dict)."""
+    if _is_pydantic(schema):
+        return PydanticOutputParser(pydantic_object=schema)
+    return JsonOutputParser()
+
+
+def attach_parser(llm: Runnable, parser: Runnable, *, include_raw: bool) -> Runnable:
+    """`llm | parser`, or with `include_raw` a dict of `raw`, `parsed` and `parsing_error`."""
+    if not include_raw:
+        return llm | parser
+    parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+    no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+    return RunnableMap(raw=llm) | parse.with_fallbacks([no_parse], exception_key="parsing_error")
+
+
+def answering_model(message: Any) -> str:
+    """"strong" or "weak": which inner model produced a routed response."""
+    metadata = getattr(message, "response_metadata", None) or {}
+    decision = metadata.get(ROUTING_KEY) or {}
+    model = decision.get("model")
+    if model not in ("strong", "weak"):
+        raise ValueError(
+            "cannot tell which model answered: the response carries no "
+            f"response_metadata[{ROUTING_KEY!r}]['model'] (was it produced by a RoutedChatModel?)"
+        )
+    return model
+
+
+class ParserByRoute(Runnable[BaseMessage, Any]):
+    """Parses a routed response with the parser of the inner model that answered it."""
+
+    def __init__(self, parsers: Mapping[str, Runnable]):
+        self.parsers = dict(parsers)
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        return super().get_name(suffix, name=name or "ParserByRoute")
+
+    def invoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.parsers[answering_model(input)].invoke(input, config, **kwargs)
+
+    async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return await self.parsers[answering_model(input)].ainvoke(input, config, **kwargs)
+
+    def transform(self, input: Iterator[BaseMessage], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        # The decision rides on the first chunk, so streaming parsers keep streaming.
+        first = next(input, None)
+        if first is None:
+            return
+        parser = self.parsers[answering_model(first)]
+        yield from parser.transform(chain([first], input), config, **kwargs)
+
+    async def atransform(
+        self, input: AsyncIterator[BaseMessage], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        first = await anext(input, None)
+        if first is None:
+            return
+        parser = self.parsers[answering_model(first)]
+
+        async def rest() -> AsyncIterator[BaseMessage]:
+            yield first
+            async for item in input:
+                yield item
+
+        async for output in parser.atransform(rest(), config, **kwargs):
+            yield output
+
+    def stream(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        yield from self.transform(iter([input]), config, **kwargs)
+
+    async def astream(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        async def one() -> AsyncIterator[BaseMessage]:
+            yield input
+
+        async for output in self.atransform(one(), config, **kwargs):
+            yield output

@@ -1,0 +1,58 @@
+"""LangChain's standard integration tests for RoutedChatModel (langchain-tests), run offline.
+
+The inner models are tool-capable fakes (`routellm_langchain.testing.FakeToolChatModel`): they call
+tools when tools are bound, stream tool-call chunks, and report usage and their model name. Two
+configurations run the whole suite: one routes every call to the strong model, the other to the
+weak one, and each checks a per-call override to the other model. Sockets are disabled throughout.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from langchain_tests.integration_tests import ChatModelIntegrationTests
+from pytest_socket import SocketBlockedError
+
+from routellm_langchain import RoutedChatModel
+from routellm_langchain.testing import FakeToolChatModel
+
+pytestmark = pytest.mark.usefixtures("network_disabled")
+
+
+class TestRoutedChatModelRoutingStrong(ChatModelIntegrationTests):
+    """Threshold 0: the length router sends every prompt to the strong model."""
+
+    @property
+    def chat_model_class(self) -> type[RoutedChatModel]:
+        return RoutedChatModel
+
+    @property
+    def chat_model_params(self) -> dict:
+        return {
+            "strong": FakeToolChatModel(model_name="fake-strong-model"),
+            "weak": FakeToolChatModel(model_name="fake-weak-model"),
+            "router": "length",
+            "threshold": 0.0,
+        }
+
+    @property
+    def model_override_value(self) -> str:
+        return "fake-weak-model"
+
+
+class TestRoutedChatModelRoutingWeak(TestRoutedChatModelRoutingStrong):
+    """Threshold 1: no prompt reaches a win probability of 1, so every call goes to the weak model."""
+
+    @property
+    def chat_model_params(self) -> dict:
+        return {**super().chat_model_params, "threshold": 1.0}
+
+    @property
+    def model_override_value(self) -> str:
+        return "fake-strong-model"
+
+
+def test_internet_sockets_are_blocked_here():
+    with pytest.raises(SocketBlockedError):
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM)
