@@ -56,7 +56,7 @@ def _references(text: str) -> list[str]:
 
 @app.command("eval")
 def eval_command(
-    routers: list[str] = typer.Argument(..., help="Routers to compare: bundled names or checkpoint directories."),
+    routers: list[str] = typer.Argument(..., metavar="ROUTER", help="Routers to compare: bundled names or checkpoint directories."),
     benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help=_BENCHMARK_HELP),
     benchmark_file: Optional[Path] = typer.Option(
         None, "--benchmark-file", help="Your own logs: CSV or JSONL with prompt, strong_score, weak_score."
@@ -83,8 +83,7 @@ def eval_command(
 ) -> None:
     """Evaluate routers the paper's way: APGR, CPT(20/50/80 %) and the quality-vs-cost curve.
 
-    Thresholds sit at the quantile edges of each router's scores; the random (mean over seeds),
-    prompt-length and oracle lines are added for reference.
+    Thresholds sit at the quantile edges of each router's scores; the random (mean over seeds), prompt-length and oracle lines are added for reference.
     """
     from ..errors import RouteLLMError
     from ..evaluation import ScoreCache, compare_routers, load_benchmark, load_user_benchmark

@@ -79,13 +79,13 @@ def save_comparison_plot(comparison: Comparison, path: str | Path, title: str | 
     if suffix and suffix not in FORMATS:
         raise ValueError(f"plot file must end in .png or .svg (or have no suffix for both), got {path.name!r}")
     targets = [path] if suffix else [path.with_name(path.name + ext) for ext in FORMATS]
-    figure = comparison_figure(comparison, title)
     written = []
-    # A fixed hash salt and no date keep SVGs byte-stable between runs (clean diffs in docs/).
+    # A fixed hash salt and no date keep SVGs byte-stable between runs (clean diffs in docs/); a fresh
+    # figure per file keeps one format's rendering from nudging the other's coordinates.
     with matplotlib.rc_context({"svg.hashsalt": "routellm"}):
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             metadata = {"Date": None} if target.suffix.lower() == ".svg" else {"Software": None}
-            figure.savefig(target, dpi=120, metadata=metadata)
+            comparison_figure(comparison, title).savefig(target, dpi=120, metadata=metadata)
             written.append(target)
     return written
