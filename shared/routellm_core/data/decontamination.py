@@ -166,6 +166,7 @@ def decontaminate(
     min_prefix_chars: int = 25,
     use_embeddings: bool = True,
     cache_dir: str | Path | None = None,
+    use_cache: bool = True,
     progress: bool = True,
     max_examples: int = 20,
 ):
@@ -174,8 +175,9 @@ def decontaminate(
     ``table`` is any DataFrame with a ``prompt`` column (battles, prompts) or a `PromptOutcomes`
     (returned as the same type). ``eval_prompts`` maps evaluation-set names to prompts (see
     `evaluation_prompts`). ``embedder`` defaults to the core's shared MiniLM embedder;
-    ``use_embeddings=False`` runs the text rules only (fast, no model). Each distinct prompt is checked
-    once however many rows share it.
+    ``use_embeddings=False`` runs the text rules only (fast, no model). Embeddings are cached on disk
+    under ``cache_dir`` (default: the user cache folder) unless ``use_cache=False``. Each distinct
+    prompt is checked once however many rows share it.
     """
     if not eval_prompts or not any(len(v) for v in eval_prompts.values()):
         raise DataError("eval_prompts is empty: give at least one evaluation set with prompts")
@@ -204,7 +206,8 @@ def decontaminate(
         remaining = [p for p in unique if p not in verdicts and p.strip()]
         if remaining:
             for prompt, hit in _embedding_matches(remaining, eval_prompts, embedder, cosine_threshold,
-                                                  cache_dir, progress, name).items():
+                                                  cache_dir if use_cache else None, use_cache, progress,
+                                                  name).items():
                 verdicts[prompt] = hit
 
     dropped = prompts.isin(list(verdicts))
@@ -232,9 +235,13 @@ def decontaminate(
     return clean, report
 
 
-def _embedding_matches(prompts, eval_prompts, embedder, threshold, cache_dir, progress, name):
+def _embedding_matches(prompts, eval_prompts, embedder, threshold, cache_dir, use_cache, progress, name):
     """Prompts whose best cosine with any evaluation prompt reaches `threshold` -> (rule, set, eval prompt)."""
-    train = embed_texts(prompts, embedder, cache_dir=cache_dir, progress=progress,
+    if embedder is None:
+        from ..embedding import shared_embedder
+
+        embedder = shared_embedder()
+    train = embed_texts(prompts, embedder, cache_dir=cache_dir, use_cache=use_cache, progress=progress,
                         description=f"embedding {name}")
     hits: dict[str, tuple[str, str, str]] = {}
     best = np.full(len(prompts), -np.inf, dtype=np.float32)
@@ -242,7 +249,7 @@ def _embedding_matches(prompts, eval_prompts, embedder, threshold, cache_dir, pr
         set_prompts = [p for p in dict.fromkeys(map(str, set_prompts)) if p.strip()]
         if not set_prompts:
             continue
-        evals = embed_texts(set_prompts, embedder, cache_dir=cache_dir, progress=progress,
+        evals = embed_texts(set_prompts, embedder, cache_dir=cache_dir, use_cache=use_cache, progress=progress,
                             description=f"embedding {set_name}")
         for start in range(0, len(prompts), 1024):  # chunks keep the similarity matrix small
             sims = train[start:start + 1024] @ evals.T
