@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -28,13 +30,15 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+import numpy as np
 from pydantic import BaseModel, PrivateAttr
 
+from routellm_core import Router
 from routellm_core.conversation import approx_token_count, content_text
 
 from .structured import attach_parser, json_parser_for, tools_parser_for
 
-__all__ = ["FakeToolChatModel"]
+__all__ = ["FakeToolChatModel", "ScriptedRouter"]
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
@@ -57,6 +61,8 @@ class FakeToolChatModel(BaseChatModel):
     reply: str | None = None
     #: What `with_structured_output` uses when no method is given (providers differ here).
     structured_output_method: Literal["function_calling", "json_schema", "json_mode"] = "function_calling"
+    #: Like providers' `streaming=True`: stream even when invoked (tokens reach callbacks).
+    streaming: bool = False
 
     _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
 
@@ -149,6 +155,7 @@ class FakeToolChatModel(BaseChatModel):
         self._calls.append({"messages": list(messages), "stop": stop, "kwargs": dict(kwargs)})
         prompt = _last_text(messages, HumanMessage) or _last_text(messages, BaseMessage)
         tool = _choose_tool(messages, kwargs.get("tools") or [], kwargs.get("tool_choice"), prompt)
+        # Tools first; a bound response_format shapes the final (non-tool) answer.
         response_format = kwargs.get("response_format")
         tool_calls = []
         if tool is not None:
@@ -316,3 +323,27 @@ def _split_into_chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
     for piece in pieces:
         yield ChatGenerationChunk(message=piece)
 
+
+
+class ScriptedRouter(Router):
+    """A router whose win probabilities come from a function of the text: for tests and demos.
+
+    Records every text it scores (`seen`) and the thread that scored it (`threads`); `delay`
+    seconds of sleep per batch stand in for a slow learned router.
+    """
+
+    kind = "scripted"
+
+    def __init__(self, score: Callable[[str], float] | float = 0.5, delay: float = 0.0, name: str = "scripted"):
+        super().__init__(name)
+        self.score = score
+        self.delay = delay
+        self.seen: list[str] = []
+        self.threads: list[int] = []
+
+    def _score(self, texts: list[str]) -> np.ndarray:
+        self.threads.append(threading.get_ident())
+        if self.delay:
+            time.sleep(self.delay)
+        self.seen.extend(texts)
+        return np.array([self.score(t) if callable(self.score) else self.score for t in texts], dtype=float)
