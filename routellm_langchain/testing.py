@@ -41,7 +41,8 @@ from .structured import attach_parser, json_parser_for, tools_parser_for
 __all__ = ["FakeToolChatModel", "ScriptedRouter"]
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+# Quoted phrases; an apostrophe inside a word ("what's") does not open a quote.
+_QUOTED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"")
 _PIECE = re.compile(r"\S+\s*|\s+")
 
 

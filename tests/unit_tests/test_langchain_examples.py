@@ -1,0 +1,32 @@
+"""The LangChain examples run offline with the bundled router and say which model answered and why."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run_example(name: str, monkeypatch, capsys, *args: str) -> str:
+    monkeypatch.setattr(sys, "argv", [name, *args])
+    runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("langchain_chain.py", ["threshold", "< threshold", ">= threshold", "streamed: fake-gpt-4o heard:"]),
+        ("langchain_agent.py", ["get_weather({'city': 'Lisbon'})", "sticky, the model that started this turn", "multiply -> 100.0"]),
+        ("langchain_structured_output.py", ["via a tool call to Contact", "via JSON content", "Contact(name='Grace Hopper', age=85)"]),
+    ],
+)
+def test_example_runs_and_shows_both_models_and_why(name, expected, monkeypatch, capsys):
+    out = run_example(name, monkeypatch, capsys)
+    assert "weak (" in out and "strong (" in out
+    for text in expected:
+        assert text in out
