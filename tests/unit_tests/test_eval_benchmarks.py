@@ -96,6 +96,7 @@ def test_user_benchmark_from_csv_and_jsonl(tmp_path):
         ("prompt,strong_score,weak_score\nhi,good,0\n", "must be numbers"),
         ("prompt,strong_score,weak_score\nhi,1,\n", "finite"),
         ("prompt,strong_score,weak_score\n", "no prompts"),
+        ("prompt,strong_score,weak_score\nhi,1,0\n,1,0\n", r"row\(s\) \[2\] have no prompt"),
     ],
 )
 def test_user_benchmark_errors_name_the_problem(tmp_path, content, message):

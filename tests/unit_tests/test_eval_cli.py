@@ -69,6 +69,10 @@ def test_download_from_a_mirror_into_the_cache(evals, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cache" / "evals" / "gsm8k" / "gsm8k_responses.csv").is_file()
     assert json.loads((tmp_path / "o.json").read_text())["references"] == []
+    # With --data, the files are fetched into that folder instead.
+    result = run("length", "--benchmark", "mt-bench", "--data", tmp_path / "mine", "--download", "--references", "none")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mine" / "mt_bench" / "judgements.jsonl").is_file()
 
 
 def test_scores_land_in_the_cache(evals, tmp_path):

@@ -65,7 +65,7 @@ def eval_command(
         None, "--data", "-d", help="Folder laid out like the paper's routellm/evals (default: the download cache)."
     ),
     download: bool = typer.Option(
-        False, "--download", help="Fetch the paper's files into the cache first when --data is not given."
+        False, "--download", help="Fetch the paper's files from GitHub first if missing (into --data DIR, or the cache)."
     ),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write every figure and curve point here."),
     plot: Optional[Path] = typer.Option(
@@ -97,15 +97,11 @@ def eval_command(
             loaded = load_user_benchmark(benchmark_file)
         else:
             models = {key: value for key, value in (("strong", strong_model), ("weak", weak_model)) if value}
-            folder = data
-            if folder is None:
-                folder = default_evals_dir()
-                if download and not has_benchmark_files(folder, benchmark):
-                    download_evals([benchmark], folder, progress=progress)
-                elif not has_benchmark_files(folder, benchmark):
-                    raise RouteLLMError(
-                        f"no {benchmark} files in the cache ({folder}): pass --data DIR or --download"
-                    )
+            folder = data if data is not None else default_evals_dir()
+            if download and not has_benchmark_files(folder, benchmark):
+                download_evals([benchmark], folder, progress=progress)
+            elif data is None and not has_benchmark_files(folder, benchmark):
+                raise RouteLLMError(f"no {benchmark} files in the cache ({folder}): pass --data DIR or --download")
             loaded = load_benchmark(benchmark, folder, **models)
         comparison = compare_routers(
             loaded, routers, reference_names, seeds=seeds, bins=bins,

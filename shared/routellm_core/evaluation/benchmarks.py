@@ -190,6 +190,9 @@ def load_user_benchmark(path: str | Path, name: str | None = None) -> Benchmark:
     missing = [c for c in ("prompt", "strong_score", "weak_score") if c not in table.columns]
     if missing:
         raise RouteLLMError(f"{path}: missing column(s) {missing}; need prompt, strong_score, weak_score")
+    empty = [int(i) + 1 for i in table.index[table["prompt"].isna()]]
+    if empty:
+        raise RouteLLMError(f"{path}: row(s) {empty[:5]} have no prompt")
     try:
         strong_scores = pd.to_numeric(table["strong_score"]).to_numpy(dtype=np.float64)
         weak_scores = pd.to_numeric(table["weak_score"]).to_numpy(dtype=np.float64)
