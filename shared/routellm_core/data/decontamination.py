@@ -15,6 +15,7 @@ Each dropped row is counted under the first rule that caught it and the evaluati
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .embedding_cache import embed_texts
+from .embedding_cache import content_key, embed_texts
 from .files import read_jsonl, read_table
 from .outcomes import PromptOutcomes
 from .schema import DataError
@@ -155,6 +156,29 @@ def _prompt_column(table) -> tuple[pd.DataFrame, str]:
     return frame, name or "table"
 
 
+_INDEX_CACHE: OrderedDict[str, TextIndex] = OrderedDict()
+
+
+def _text_index(eval_prompts: Mapping[str, Sequence[str]], span_words: int, prefix_chars: int,
+                min_prefix_chars: int) -> TextIndex:
+    """The text index of these evaluation prompts; the last few are kept, as training checks set after set."""
+    parts = [f"{span_words}/{prefix_chars}/{min_prefix_chars}"]
+    for set_name, set_prompts in sorted(eval_prompts.items()):
+        parts.append(f"\0set\0{set_name}")
+        parts.extend(map(str, set_prompts))
+    key = content_key("text-index", parts)
+    if key in _INDEX_CACHE:
+        _INDEX_CACHE.move_to_end(key)
+        return _INDEX_CACHE[key]
+    index = TextIndex(span_words=span_words, prefix_chars=prefix_chars, min_prefix_chars=min_prefix_chars)
+    for set_name, set_prompts in eval_prompts.items():
+        index.add(set_prompts, set_name)
+    _INDEX_CACHE[key] = index
+    while len(_INDEX_CACHE) > 2:
+        _INDEX_CACHE.popitem(last=False)
+    return index
+
+
 def decontaminate(
     table,
     eval_prompts: Mapping[str, Sequence[str]],
@@ -189,9 +213,7 @@ def decontaminate(
     prompts = frame["prompt"].astype(str)
     unique = list(dict.fromkeys(prompts.tolist()))
 
-    index = TextIndex(span_words=span_words, prefix_chars=prefix_chars, min_prefix_chars=min_prefix_chars)
-    for set_name, set_prompts in eval_prompts.items():
-        index.add(set_prompts, set_name)
+    index = _text_index(eval_prompts, span_words, prefix_chars, min_prefix_chars)
 
     from tqdm.auto import tqdm
 
