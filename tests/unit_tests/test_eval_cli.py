@@ -114,3 +114,16 @@ def test_docs_report_fills_the_marked_section(evals, tmp_path):
         assert {p.suffix for p in (docs / "evaluation").glob(f"{name}.*")} == {".json", ".png", ".svg"}
     with pytest.raises(ValueError, match="markers"):
         replace_between_markers("no markers here", "x")
+
+
+def test_docs_report_evaluates_each_bundled_configuration_once():
+    from routellm_core.evaluation.docs_report import bundled_routers
+    from routellm_core.routers import LengthRouter, RandomRouter
+
+    routers = bundled_routers()
+    fingerprints = [router.config_fingerprint() for router in routers]
+    assert len(set(fingerprints)) == len(fingerprints)
+    # The baselines are drawn as reference lines, and an alias never repeats the router it names.
+    assert LengthRouter().config_fingerprint() not in fingerprints
+    assert RandomRouter(seed=0).config_fingerprint() not in fingerprints
+    assert "default" not in [router.name for router in routers]
