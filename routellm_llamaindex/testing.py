@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
-from uuid import uuid4
 
 import numpy as np
 
@@ -96,9 +95,8 @@ def tool_plan(name: str, steps: Sequence[tuple[str, dict]]) -> Callable[..., Cha
         done = _turn_tool_results(messages)
         if kwargs.get("tools") and len(done) < len(steps):
             tool_name, tool_kwargs = steps[len(done)]
-            call = ToolCallBlock(
-                tool_call_id=f"call-{uuid4().hex[:8]}", tool_name=tool_name, tool_kwargs=dict(tool_kwargs)
-            )
+            # deterministic ids keep token counts reproducible (they are counted as prompt text)
+            call = ToolCallBlock(tool_call_id=f"call-{len(done) + 1}", tool_name=tool_name, tool_kwargs=dict(tool_kwargs))
             return ChatMessage(role=MessageRole.ASSISTANT, blocks=[call])
         result = done[-1].content if done else "no tool was needed"
         return ChatMessage(role=MessageRole.ASSISTANT, content=f"{name}: {result}")
