@@ -39,8 +39,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
-from pydantic import PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from routellm_core import (
     Router,
@@ -344,15 +343,7 @@ class RoutedChatModel(BaseChatModel):
             return input
         return self._convert_input(input).to_messages()
 
-    # ---- delegate ----------------------------------------------------------------------------
-
-    def _start_call(
-        self, decision: RoutingDecision, stop: list[str] | None, kwargs: dict[str, Any], bindings: dict[str, Any]
-    ) -> tuple[InnerModel, list[str] | None, dict[str, Any]]:
-        """The chosen model, the stop sequences and the kwargs to call it with."""
-        inner = self._inner(decision.model)
-        call_kwargs = {**inner.bound_kwargs, **bindings.get(decision.model, {}), **kwargs}
-        return inner, stop if stop is not None else self.stop, call_kwargs
+    # ---- the four entry points: decide, then delegate ----------------------------------------
 
     def _generate(
         self,
@@ -363,17 +354,7 @@ class RoutedChatModel(BaseChatModel):
     ) -> ChatResult:
         model, threshold, bindings = _pop_call_options(kwargs)
         decision = self.decide(messages, model=model, threshold=threshold)
-        inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
-        chat = inner.model
-        if chat.rate_limiter:
-            chat.rate_limiter.acquire(blocking=True)
-        if chat._should_stream(async_api=False, **kwargs):
-            # The inner model streams even when invoked (streaming=True): keep its token stream.
-            chunks = _report_tokens(chat._stream(messages, stop=stop, **kwargs), run_manager)
-            result = generate_from_stream(chunks)
-        else:
-            result = chat._generate(messages, stop=stop, **_run_manager_kwarg(chat._generate, run_manager), **kwargs)
-        return _annotate_result(result, decision, inner)
+        return self._delegate_generate(decision, messages, stop, run_manager, kwargs, bindings)
 
     async def _agenerate(
         self,
@@ -384,6 +365,70 @@ class RoutedChatModel(BaseChatModel):
     ) -> ChatResult:
         model, threshold, bindings = _pop_call_options(kwargs)
         decision = await self.adecide(messages, model=model, threshold=threshold)
+        return await self._adelegate_generate(decision, messages, stop, run_manager, kwargs, bindings)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        model, threshold, bindings = _pop_call_options(kwargs)
+        decision = self.decide(messages, model=model, threshold=threshold)
+        yield from self._delegate_stream(decision, messages, stop, run_manager, kwargs, bindings)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        model, threshold, bindings = _pop_call_options(kwargs)
+        decision = await self.adecide(messages, model=model, threshold=threshold)
+        async for chunk in self._adelegate_stream(decision, messages, stop, run_manager, kwargs, bindings):
+            yield chunk
+
+    # ---- delegate: one call of the chosen model, under the wrapper's run ----------------------
+
+    def _start_call(
+        self, decision: RoutingDecision, stop: list[str] | None, kwargs: dict[str, Any], bindings: dict[str, Any]
+    ) -> tuple[InnerModel, list[str] | None, dict[str, Any]]:
+        """The chosen model, the stop sequences and the kwargs to call it with."""
+        inner = self._inner(decision.model)
+        call_kwargs = {**inner.bound_kwargs, **bindings.get(decision.model, {}), **kwargs}
+        return inner, stop if stop is not None else self.stop, call_kwargs
+
+    def _delegate_generate(
+        self,
+        decision: RoutingDecision,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: CallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+        bindings: dict[str, Any],
+    ) -> ChatResult:
+        inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
+        chat = inner.model
+        if chat.rate_limiter:
+            chat.rate_limiter.acquire(blocking=True)
+        if chat._should_stream(async_api=False, **kwargs):
+            # The inner model streams even when invoked (streaming=True): keep its token stream.
+            result = generate_from_stream(_report_tokens(chat._stream(messages, stop=stop, **kwargs), run_manager))
+        else:
+            result = chat._generate(messages, stop=stop, **_run_manager_kwarg(chat._generate, run_manager), **kwargs)
+        return _annotate_result(result, decision, inner)
+
+    async def _adelegate_generate(
+        self,
+        decision: RoutingDecision,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+        bindings: dict[str, Any],
+    ) -> ChatResult:
         inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
         chat = inner.model
         if chat.rate_limiter:
@@ -397,15 +442,15 @@ class RoutedChatModel(BaseChatModel):
             )
         return _annotate_result(result, decision, inner)
 
-    def _stream(
+    def _delegate_stream(
         self,
+        decision: RoutingDecision,
         messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        stop: list[str] | None,
+        run_manager: CallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+        bindings: dict[str, Any],
     ) -> Iterator[ChatGenerationChunk]:
-        model, threshold, bindings = _pop_call_options(kwargs)
-        decision = self.decide(messages, model=model, threshold=threshold)
         inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
         chat = inner.model
         if chat.rate_limiter:
@@ -415,17 +460,21 @@ class RoutedChatModel(BaseChatModel):
         else:  # the inner model cannot stream: its whole answer is one chunk
             result = chat._generate(messages, stop=stop, **_run_manager_kwarg(chat._generate, run_manager), **kwargs)
             chunks = iter([_result_as_chunk(result)])
-        yield from _annotate_chunks(chunks, decision, inner)
+        annotate = _ChunkAnnotator(decision, inner)
+        for chunk in chunks:
+            yield annotate(chunk)
+        if (closing := annotate.closing_chunk()) is not None:
+            yield closing
 
-    async def _astream(
+    async def _adelegate_stream(
         self,
+        decision: RoutingDecision,
         messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+        bindings: dict[str, Any],
     ) -> AsyncIterator[ChatGenerationChunk]:
-        model, threshold, bindings = _pop_call_options(kwargs)
-        decision = await self.adecide(messages, model=model, threshold=threshold)
         inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
         chat = inner.model
         if chat.rate_limiter:
@@ -467,7 +516,7 @@ class RoutedChatModel(BaseChatModel):
                 bound = inner.model.bind_tools(tools, **kwargs)
             except NotImplementedError as error:
                 raise NotImplementedError(f"the {role} model ({inner.name}) does not support bind_tools") from error
-            bindings[role] = {**binding_kwargs(bound, inner, "bind_tools")}
+            bindings[role] = binding_kwargs(bound, inner, "bind_tools")
         return self.bind(**{BINDINGS_KEY: bindings}, **tracing)
 
     def with_structured_output(
@@ -609,16 +658,6 @@ class _ChunkAnnotator:
         content: str | list = "" if isinstance(self.last.message.content, str) else []
         metadata = {} if self.named else {"model_name": self.model_name}
         return ChatGenerationChunk(message=AIMessageChunk(content=content, chunk_position="last", response_metadata=metadata))
-
-
-def _annotate_chunks(
-    chunks: Iterator[ChatGenerationChunk], decision: RoutingDecision, inner: InnerModel
-) -> Iterator[ChatGenerationChunk]:
-    annotate = _ChunkAnnotator(decision, inner)
-    for chunk in chunks:
-        yield annotate(chunk)
-    if (closing := annotate.closing_chunk()) is not None:
-        yield closing
 
 
 def _result_as_chunk(result: ChatResult) -> ChatGenerationChunk:

@@ -1,9 +1,10 @@
-"""An offline, deterministic, tool-capable chat model for tests and examples.
+"""Offline stand-ins for tests and examples: a tool-capable fake chat model and a scripted router.
 
 `FakeToolChatModel` behaves like a provider chat model without a network: it answers with a tool
 call when tools are bound, with a JSON object when a `response_format` is bound, and with text
 otherwise; it streams (tool calls as `tool_call_chunks`), honours `stop`, reports usage and its
 model name, and records every call it receives (`calls`) so tests can check what was delegated.
+`ScriptedRouter` gives win probabilities from a function of the text and records what it scored.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
@@ -30,7 +32,6 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
-import numpy as np
 from pydantic import BaseModel, PrivateAttr
 
 from routellm_core import Router

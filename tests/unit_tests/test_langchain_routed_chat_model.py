@@ -10,6 +10,7 @@ import warnings
 
 import pytest
 from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
+from langchain_core.rate_limiters import BaseRateLimiter
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import ConfigurableField, RunnableLambda
@@ -454,3 +455,26 @@ async def test_async_sticky_and_forced_decisions_do_not_touch_the_router():
     model = routed(router=router)
     decision = await model.adecide("hello", model="weak")
     assert decision.reason == "forced" and router.seen == []
+
+
+class _CountingRateLimiter(BaseRateLimiter):
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    def acquire(self, *, blocking: bool = True) -> bool:
+        self.acquired += 1
+        return True
+
+    async def aacquire(self, *, blocking: bool = True) -> bool:
+        self.acquired += 1
+        return True
+
+
+async def test_the_chosen_model_rate_limiter_is_honoured():
+    limiter = _CountingRateLimiter()
+    model = routed(strong=FakeToolChatModel(model_name=STRONG, rate_limiter=limiter))
+    model.invoke("a hard one")
+    list(model.stream("a hard one"))
+    await model.ainvoke("a hard one")
+    model.invoke("an easy one")  # the weak model has no limiter
+    assert limiter.acquired == 3
