@@ -229,6 +229,15 @@ def test_embedding_cache_round_trip(tmp_path):
     assert embedder.calls == 2  # other texts, other key
 
 
+def test_embedding_rows_follow_the_input_order(tmp_path):
+    embedder = FakeEmbedder({})
+    texts = ["a much longer text than the others", "b", "medium text"]
+    vectors = embed_texts(texts, embedder, cache_dir=tmp_path, batch_size=1, progress=False)
+    expected = embedder.encode(texts)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(vectors, expected)  # embedded shortest first, returned in the given order
+
+
 def test_embedding_cache_recovers_from_a_corrupt_file(tmp_path):
     embedder = FakeEmbedder({})
     texts = ["alpha", "beta"]

@@ -73,15 +73,18 @@ def embed_texts(
                 pass  # a truncated or corrupt cache file: embed again and overwrite it
     from tqdm.auto import tqdm
 
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    # Chunks of similar length waste less padding; rows go back to the callers' order afterwards.
+    order = np.argsort([len(t) for t in texts], kind="stable")
     chunks = []
     with tqdm(total=len(texts), desc=description, unit="prompt", disable=not progress or len(texts) < batch_size) as bar:
         for start in range(0, len(texts), batch_size):
-            chunk = texts[start:start + batch_size]
+            chunk = [texts[i] for i in order[start:start + batch_size]]
             chunks.append(np.asarray(embedder.encode(chunk), dtype=np.float32))
             bar.update(len(chunk))
-    if not chunks:
-        return np.zeros((0, 0), dtype=np.float32)
-    vectors = np.concatenate(chunks, axis=0)
+    vectors = np.empty((len(texts), chunks[0].shape[1]), dtype=np.float32)
+    vectors[order] = np.concatenate(chunks, axis=0)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms > 0, norms, 1.0)
     if path is not None:
