@@ -30,6 +30,9 @@ DOCUMENTS = [
     "Berlin is the capital of Germany. It has many museums.",
     "Canberra is the capital of Australia. It was planned in 1913.",
 ]
+# Everything here runs with internet sockets blocked: no LLM, embedding or router reaches a network.
+pytestmark = pytest.mark.usefixtures("network_disabled")
+
 EASY_QUESTION = "What is the capital of France?"
 HARD_QUESTION = "A hard one: which capital was planned, and when?"
 MULTIPLY_PLAN = [("multiply", {"a": 6, "b": 7})]
