@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 METADATA_KEY = "routellm"
 
 # Per-call keyword arguments the wrapper consumes (never passed on to the inner LLM).
-_FORCE_KWARG = "model"  # "strong" / "weak": skip the router
+_FORCE_KWARG = "model"  # "strong" / "weak" / an inner model's name: skip the router
 _THRESHOLD_KWARG = "threshold"  # a threshold for this call only
 _DECISION_KWARG = "routellm_decision"  # a decision taken in _prepare_chat_with_tools, carried into chat
 
@@ -87,8 +87,9 @@ class RoutedLLM(FunctionCallingLLM):
 
     Every response carries `response.additional_kwargs["routellm"]` = `{model, model_name,
     win_probability, threshold, router, reason}` (on every streamed delta too). Per call,
-    `model="strong"`/`"weak"` forces the route and `threshold=` overrides the threshold. Within a
-    tool-calling turn the model that started the turn answers every step (reason `"sticky"`).
+    `model="strong"`/`"weak"` (or an inner model's name) forces the route and `threshold=`
+    overrides the threshold; `decide(prompt)` previews a decision. Within a tool-calling turn the
+    model that started the turn answers every step (reason `"sticky"`).
     """
 
     strong: SerializeAsAny[LLM] = Field(description="The capable, expensive LLM.")
@@ -217,6 +218,7 @@ class RoutedLLM(FunctionCallingLLM):
     ) -> RoutingDecision:
         """The routing decision for one call: forced, sticky within a tool-calling turn, or routed.
 
+        `model` is "strong", "weak" or None and `threshold` a checked number or None (see `decide`).
         A forced route does not consult the router (its win probability is NaN). The decision that
         starts a turn is remembered, so the tool-calling steps that continue it reuse it.
         """
@@ -248,22 +250,53 @@ class RoutedLLM(FunctionCallingLLM):
             self._turns.put(turn.key, decision)
         return decision
 
-    def _pop_call_options(self, kwargs: Dict[str, Any]) -> tuple[Optional[RoutingDecision], Optional[str], Optional[float]]:
-        """Take the wrapper's own per-call arguments out of `kwargs` (they never reach an inner LLM)."""
-        decision = kwargs.pop(_DECISION_KWARG, None)
-        model = kwargs.pop(_FORCE_KWARG, None)
-        threshold = kwargs.pop(_THRESHOLD_KWARG, None)
-        if model is not None and model not in ("strong", "weak"):
-            raise RouteLLMError(f"model must be 'strong' or 'weak' to force a route, got {model!r}")
+    def decide(
+        self,
+        prompt: Union[str, Sequence[ChatMessage]],
+        *,
+        model: Optional[str] = None,
+        threshold: Optional[float] = None,
+    ) -> RoutingDecision:
+        """Which model would answer `prompt` (a string or chat messages), and why, without calling it.
+
+        `model` forces a route ("strong", "weak" or an inner model's name); `threshold` replaces the
+        configured one for this decision.
+        """
+        forced, threshold = self._check_options(model, threshold)
+        return self._decide(prompt, forced, threshold)
+
+    async def adecide(
+        self,
+        prompt: Union[str, Sequence[ChatMessage]],
+        *,
+        model: Optional[str] = None,
+        threshold: Optional[float] = None,
+    ) -> RoutingDecision:
+        """`decide`, with router loading and inference in a worker thread, never on the event loop."""
+        forced, threshold = self._check_options(model, threshold)
+        return await asyncio.to_thread(self._decide, prompt, forced, threshold)
+
+    def _check_options(self, model: Optional[str], threshold: Optional[float]) -> tuple[Optional[str], Optional[float]]:
         if threshold is not None:
             threshold = validate_threshold(threshold)
-        return decision, model, threshold
+        if model is None or model in ("strong", "weak"):
+            return model, threshold
+        names = {"strong": self.strong.metadata.model_name, "weak": self.weak.metadata.model_name}
+        matches = [role for role, name in names.items() if name == model]
+        if len(matches) != 1:
+            raise RouteLLMError(
+                f"model must be 'strong', 'weak' or one inner model's name "
+                f"({names['strong']!r} or {names['weak']!r}) to force a route, got {model!r}"
+            )
+        return matches[0], threshold
 
     def _route(self, messages: Union[str, Sequence[ChatMessage]], kwargs: Dict[str, Any]) -> tuple[RoutingDecision, Dict[str, Any]]:
+        """Decide (unless a decision is carried in `kwargs`) and return the kwargs meant for the inner LLM."""
         kwargs = dict(kwargs)
-        decision, model, threshold = self._pop_call_options(kwargs)
+        decision = kwargs.pop(_DECISION_KWARG, None)
+        model, threshold = kwargs.pop(_FORCE_KWARG, None), kwargs.pop(_THRESHOLD_KWARG, None)
         if decision is None:
-            decision = self._decide(messages, model, threshold)
+            decision = self.decide(messages, model=model, threshold=threshold)
             self._emit(decision)
         return decision, kwargs
 
@@ -271,10 +304,10 @@ class RoutedLLM(FunctionCallingLLM):
         self, messages: Union[str, Sequence[ChatMessage]], kwargs: Dict[str, Any]
     ) -> tuple[RoutingDecision, Dict[str, Any]]:
         kwargs = dict(kwargs)
-        decision, model, threshold = self._pop_call_options(kwargs)
+        decision = kwargs.pop(_DECISION_KWARG, None)
+        model, threshold = kwargs.pop(_FORCE_KWARG, None), kwargs.pop(_THRESHOLD_KWARG, None)
         if decision is None:
-            # Router inference (and its first-use loading) runs in a worker thread: never on the loop.
-            decision = await asyncio.to_thread(self._decide, messages, model, threshold)
+            decision = await self.adecide(messages, model=model, threshold=threshold)
             self._emit(decision)
         return decision, kwargs
 

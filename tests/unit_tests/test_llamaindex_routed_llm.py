@@ -266,6 +266,23 @@ def test_forced_route_skips_the_router():
     assert router.seen == []
 
 
+def test_a_route_can_be_forced_by_inner_model_name():
+    llm = make_llm()
+    meta = llm.chat(user(EASY), model="strong-model").additional_kwargs[METADATA_KEY]
+    assert (meta["model"], meta["reason"]) == ("strong", "forced")
+    same_names = make_llm(strong=NamedMockLLM("twin"), weak=NamedMockLLM("twin"))
+    with pytest.raises(RouteLLMError, match="one inner model's name"):
+        same_names.chat(user(EASY), model="twin")
+
+
+def test_decide_previews_a_decision_without_calling_a_model(events):
+    llm = make_llm()
+    assert llm.decide(HARD) == RoutingDecision(model="strong", win_probability=0.9, threshold=0.5, router="keyword")
+    assert llm.decide(user(HARD), threshold=0.95).model == "weak"
+    assert asyncio.run(llm.adecide(EASY, model="strong")).reason == "forced"
+    assert not [e for e in events if isinstance(e, (LLMChatStartEvent, LLMCompletionStartEvent))]
+
+
 def test_per_call_threshold_overrides_the_configured_one():
     llm = make_llm()
     assert llm.chat(user(EASY), threshold=0.05).additional_kwargs[METADATA_KEY]["model"] == "strong"
@@ -273,7 +290,7 @@ def test_per_call_threshold_overrides_the_configured_one():
     assert llm.chat(user(HARD)).additional_kwargs[METADATA_KEY]["threshold"] == 0.5
 
 
-@pytest.mark.parametrize("kwargs, message", [({"model": "gpt-4o"}, "'strong' or 'weak'"), ({"threshold": -1}, "threshold")])
+@pytest.mark.parametrize("kwargs, message", [({"model": "gpt-4o"}, "to force a route"), ({"threshold": -1}, "threshold")])
 def test_bad_per_call_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_llm().chat(user(EASY), **kwargs)
