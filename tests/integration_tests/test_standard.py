@@ -53,6 +53,7 @@ class TestRoutedChatModelRoutingWeak(TestRoutedChatModelRoutingStrong):
         return "fake-strong-model"
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_internet_sockets_are_blocked_here():
     with pytest.raises(SocketBlockedError):
         socket.socket(socket.AF_INET, socket.SOCK_STREAM)
