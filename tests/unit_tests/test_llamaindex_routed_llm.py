@@ -515,7 +515,9 @@ def test_handlers_already_on_the_inner_models_are_kept():
 class SlowRouter(KeywordRouter):
     """Scores slowly, like a real embedding router, and records the thread it ran on."""
 
-    threads: list = []
+    def __init__(self):
+        super().__init__()
+        self.threads: list[int] = []
 
     def _score(self, texts):
         self.threads.append(threading.get_ident())
@@ -526,7 +528,6 @@ class SlowRouter(KeywordRouter):
 @pytest.mark.parametrize("method", ["achat", "achat_with_tools"])
 def test_async_routing_never_blocks_the_event_loop(method):
     router = SlowRouter()
-    router.threads = []
     llm = tool_llm(router=router)
 
     async def main():
