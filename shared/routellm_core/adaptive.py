@@ -85,6 +85,17 @@ class AdaptiveThreshold:
             self._threshold = float(min(1.0, max(0.0, self._threshold + step * (hit - self.strong_fraction))))
             return used
 
+    # A lock cannot be copied or pickled: copies and pickles carry the state and get a lock of their own.
+    def __getstate__(self) -> dict:
+        with self._lock:
+            state = {k: v for k, v in vars(self).items() if k != "_lock"}
+            state["_recent"] = deque(self._recent, maxlen=self.window)
+            return state
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self._lock = threading.Lock()
+
     def _rescale(self) -> None:
         q25, q75 = np.quantile(self._recent, [0.25, 0.75])
         self._spread = max(float(q75 - q25), 1e-3)

@@ -118,6 +118,17 @@ class RoutingLedger:
         with self._lock:
             self._usage = {"strong": ModelUsage(), "weak": ModelUsage()}
 
+    # A lock cannot be copied or pickled: copies and pickles carry the totals and get a lock of their own.
+    def __getstate__(self) -> dict:
+        with self._lock:
+            return {k: v for k, v in vars(self).items() if k != "_lock"} | {
+                "_usage": {m: ModelUsage(**vars(u)) for m, u in self._usage.items()}
+            }
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:
         snap = self.snapshot()
         return f"RoutingLedger(calls={snap.calls}, strong_share={snap.strong_share:.3f}, cost={snap.cost:.6f})"
