@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.live import Live
@@ -33,7 +34,7 @@ PROMPTS = [
     "A train leaves at 3 pm at 60 km/h; another leaves the same station at 4 pm at 80 km/h. "
     "When does the second train catch up with the first?",
     "Prove that the square root of 2 is irrational.",
-    "Explain the difference between TCP and UDP, and when a multiplayer game should prefer each.",
+    "Explain what a Python decorator is, with a short example.",
     "Write a Python function that checks whether a string is a palindrome, ignoring case and "
     "punctuation, and add two unit tests.",
 ]
@@ -162,12 +163,25 @@ def record_call(via, prompt, messages, answer, routing: dict, seconds, models) -
     )
 
 
+@contextmanager
+def quiet_transformers():
+    """No loading bars or generation warnings inside the live table (restored afterwards)."""
+    from transformers.utils import logging as transformers_logging
+
+    verbosity, bars = transformers_logging.get_verbosity(), transformers_logging.is_progress_bar_enabled()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
+
+
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> list[CallRecord]:
     args = parse_args(argv)
     console = console or Console()
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.set_verbosity_error()  # keep generation warnings out of the live table
     try:
         strong, weak = load_models(args, console)
     except DemoModelError as error:
@@ -175,6 +189,11 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> l
         raise SystemExit(2) from None
     if args.prepare_only:
         return []
+    with quiet_transformers():
+        return run(args, strong, weak, console)
+
+
+def run(args: argparse.Namespace, strong: LocalChatModel, weak: LocalChatModel, console: Console) -> list[CallRecord]:
     from routellm_langchain import RoutedChatModel
     from routellm_llamaindex import RoutedLLM
 

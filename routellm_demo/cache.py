@@ -99,8 +99,16 @@ def load(source: GgufSource, root: Path | None = None, console: Console | None =
     """(model, tokenizer) for `source` from the cache, preparing it first if needed."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from transformers.utils import logging as transformers_logging
+
     folder = prepare(source, root, console)
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
+    bars = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # loading a prepared folder takes seconds
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
+    finally:
+        if bars:
+            transformers_logging.enable_progress_bar()
     model.eval()
     return model, tokenizer

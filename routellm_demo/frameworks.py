@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_MAX_NEW_TOKENS = 80
+DEFAULT_MAX_NEW_TOKENS = 64
 
 
 @dataclass
