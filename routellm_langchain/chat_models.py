@@ -4,38 +4,41 @@ A RouteLLM router scores the prompt (P(strong model beats weak model)); at or ab
 the call goes to the strong model, below it to the weak one. The wrapper is a true `BaseChatModel`:
 chains, agents, tools, structured output, streaming, async and batch work unchanged.
 
-Each call has two steps. *Decide* (`decide` / `adecide`): a forced route, else the model that
-started the current tool-calling turn (sticky), else the router against the threshold. *Delegate*:
-call the chosen model's `_generate` / `_stream` (or async twins) with the wrapper's run manager, so
-one user call is one chat-model run with one token stream and one usage count.
+Each call has two steps. *Decide* (`_route`): a forced route, else the model that started the
+current tool-calling turn (sticky), else the router against the threshold (fixed, calibrated, or
+live in adaptive and budget modes); a router that fails sends the call to `default_model`.
+*Delegate*: call the chosen model's `_generate` / `_stream` (or async twins) with the wrapper's run
+manager, so one user call is one chat-model run with one token stream and one usage count; with
+`fallback=True` a model that raises hands the call to the other one. Each answered call is recorded
+once in `ledger`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import json
+import logging
 import math
 import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing, closing, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     ChatMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -45,15 +48,32 @@ from routellm_core import (
     Router,
     RoutingDecision,
     available_routers,
-    calibrate_threshold,
     load_router,
     routed_text,
+    threshold_for_share,
     validate_threshold,
 )
-from routellm_core.errors import UnknownRouterError
+from routellm_core.adaptive import AdaptiveThreshold, CostBudget
+from routellm_core.errors import ConversationError, UnknownRouterError
+from routellm_core.ledger import Price, RoutingLedger
 
 from .inner import InnerModel, TRACING_KWARGS, binding_kwargs, intersect_profiles, split_structured, unwrap
+from .responses import (
+    ChunkAnnotator,
+    Route,
+    UsageCounter,
+    aiter_list,
+    annotate_result,
+    areport_tokens,
+    attach_route,
+    report_tokens,
+    result_as_chunk,
+    result_tokens,
+    run_manager_kwarg,
+)
 from .structured import ROUTING_KEY, ParserByRoute, attach_parser
+
+logger = logging.getLogger(__name__)
 
 ROLES = ("strong", "weak")
 Role = Literal["strong", "weak"]
@@ -68,6 +88,19 @@ INNER_MODEL_SETTINGS = ("temperature", "max_tokens", "timeout", "max_retries", "
 
 # Loading a router can be slow (embedding models); load each one once even under concurrent calls.
 _LOAD_LOCK = threading.Lock()
+# Guards each model's set of router error types already logged (a warning once per type).
+_LOG_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What one call hands the chosen inner model (or, after a failure, the other one)."""
+
+    messages: list[BaseMessage]
+    stop: list[str] | None
+    run_manager: Any
+    kwargs: dict[str, Any]
+    bindings: dict[str, Any]
 
 
 class RoutedChatModel(BaseChatModel):
@@ -84,13 +117,21 @@ class RoutedChatModel(BaseChatModel):
     - `threshold`: strong when the router's win probability is at or above it; or `strong_fraction`
       with `calibration_prompts`: the threshold that sends that share of those prompts to `strong`
       (computed when the router first loads).
+    - `adaptive=True` with `strong_fraction`: a live threshold that keeps that share of strong
+      calls as traffic shifts; `budget=CostBudget(...)`: a live threshold that keeps a spend target.
     - The router (a bundled name, a checkpoint directory or a `Router`) loads on first use.
     - Per call: `model="strong"` / `"weak"` (or an inner model's name) forces a route,
       `threshold=` changes the threshold. `route` does the same as a field (make it configurable
       with `configurable_fields`).
     - Inside a tool-calling turn the model that started the turn keeps answering (sticky routing).
+    - Faults: a router that fails (or a conversation with no text to route) sends the call to
+      `default_model` (`on_router_error="raise"` raises instead); with `fallback=True` an inner
+      model that raises hands the call to the other one. Otherwise the inner model's exception
+      propagates, carrying the decision (`error.routing_decision` and a note).
     - Every response carries `response_metadata["routellm"]`: `model`, `model_name`,
-      `win_probability`, `threshold`, `router`, `reason` (on exactly one chunk when streaming).
+      `win_probability`, `threshold` (the one used), `router`, `reason` (on exactly one chunk when
+      streaming), and `error` / `fallback_from` when the call did not go as routed.
+    - `ledger` counts every answered call and its tokens per model (and the cost, given prices).
     """
 
     strong: Any
@@ -102,9 +143,27 @@ class RoutedChatModel(BaseChatModel):
     threshold: float | None = None
     """Route to `strong` when the win probability is at or above this (in [0, 1])."""
     strong_fraction: float | None = None
-    """Instead of `threshold`: the share of `calibration_prompts` to send to `strong`."""
+    """Instead of `threshold`: the share of calls to send to `strong` (calibrated, or live with `adaptive`)."""
     calibration_prompts: list[Any] | None = None
-    """Prompts typical of the workload (strings or message lists), used with `strong_fraction`."""
+    """Prompts typical of the workload (strings or message lists): calibrate `strong_fraction`, or
+    warm up the live threshold in adaptive and budget modes."""
+    adaptive: bool = False
+    """With `strong_fraction`: track the share on live traffic instead of fixing a threshold once."""
+    budget: CostBudget | None = None
+    """A spend target (`CostBudget(ledger, cost_per_call=...)`): a live threshold whose strong share
+    is the one that meets it. Its ledger, which must carry prices, becomes `ledger`."""
+    ledger: RoutingLedger | None = None
+    """Where every answered call is recorded; created (with `strong_price` / `weak_price`) if not given."""
+    strong_price: Price | None = None
+    """Price of the strong model per million input / output tokens, for the ledger's cost."""
+    weak_price: Price | None = None
+    """Price of the weak model per million input / output tokens."""
+    fallback: bool = False
+    """When the chosen model raises, call the other one (reason "fallback" in the metadata)."""
+    on_router_error: Literal["default", "raise"] = "default"
+    """A failing router: send the call to `default_model` and log a warning once, or raise."""
+    default_model: Literal["strong", "weak"] = "strong"
+    """The model that answers when the router cannot decide."""
     routed_scope: Literal["last_user", "conversation"] = "last_user"
     """Which text the router reads: the last user turn, or the latest turns of the conversation."""
     route: Literal["auto", "strong", "weak"] = "auto"
@@ -118,6 +177,8 @@ class RoutedChatModel(BaseChatModel):
 
     _router: Router | None = PrivateAttr(default=None)
     _calibrated_threshold: float | None = PrivateAttr(default=None)
+    _tracker: AdaptiveThreshold | None = PrivateAttr(default=None)
+    _logged_errors: set[str] = PrivateAttr(default_factory=set)
 
     # ---- construction ------------------------------------------------------------------------
 
@@ -163,20 +224,59 @@ class RoutedChatModel(BaseChatModel):
 
     @model_validator(mode="after")
     def _check_threshold_source(self) -> RoutedChatModel:
+        if self.strong_fraction is not None and not 0.0 <= self.strong_fraction <= 1.0:
+            raise ValueError(f"strong_fraction must be in [0, 1], got {self.strong_fraction!r}")
+        if self.budget is not None:
+            if self.threshold is not None or self.strong_fraction is not None:
+                raise ValueError("a cost budget sets the strong share itself: leave out threshold and strong_fraction")
+            return self
+        if self.adaptive:
+            if self.threshold is not None:
+                raise ValueError(
+                    "adaptive=True keeps a share of strong calls, not a fixed threshold: "
+                    "give strong_fraction=... instead of threshold"
+                )
+            if self.strong_fraction is None:
+                raise ValueError("adaptive=True needs strong_fraction=...: the share of calls to send to strong")
+            return self
         if self.threshold is not None and self.strong_fraction is not None:
             raise ValueError("give either threshold or strong_fraction, not both")
         if self.threshold is None and self.strong_fraction is None:
             raise ValueError(
                 "give threshold=... (strong when the win probability is at or above it) or "
-                "strong_fraction=... with calibration_prompts=[...] (the share of calls to send to strong)"
+                "strong_fraction=... with calibration_prompts=[...] (the share of calls to send to strong), "
+                "or strong_fraction=... with adaptive=True, or budget=CostBudget(...)"
             )
         if self.strong_fraction is not None:
-            if not 0.0 <= self.strong_fraction <= 1.0:
-                raise ValueError(f"strong_fraction must be in [0, 1], got {self.strong_fraction!r}")
             if not self.calibration_prompts:
-                raise ValueError("strong_fraction needs calibration_prompts: a non-empty list of typical prompts")
+                raise ValueError(
+                    "strong_fraction needs calibration_prompts (a non-empty list of typical prompts) "
+                    "or adaptive=True"
+                )
         elif self.calibration_prompts is not None:
-            raise ValueError("calibration_prompts are used only with strong_fraction")
+            raise ValueError("calibration_prompts are used only with strong_fraction or a budget")
+        return self
+
+    @model_validator(mode="after")
+    def _set_up_ledger(self) -> RoutedChatModel:
+        ledger = self.ledger
+        if self.budget is not None:
+            if ledger is not None and ledger is not self.budget.ledger:
+                raise ValueError("a cost budget reads its own ledger: leave ledger out (it becomes budget.ledger)")
+            ledger = self.budget.ledger
+            if ledger.strong_price == Price():
+                raise ValueError(
+                    "a cost budget needs prices: build its ledger with "
+                    "RoutingLedger(strong_price=Price(...), weak_price=Price(...))"
+                )
+        if ledger is None:
+            self.ledger = RoutingLedger(self.strong_price, self.weak_price)
+            return self
+        for name in ("strong_price", "weak_price"):
+            given = getattr(self, name)
+            if given is not None and given != getattr(ledger, name):
+                raise ValueError(f"{name} differs from the ledger's: set prices on the ledger you pass")
+        self.ledger = ledger
         return self
 
     def _resolve_model_profile(self) -> dict | None:
@@ -200,8 +300,10 @@ class RoutedChatModel(BaseChatModel):
             "router": self.router_name,
             "threshold": self.threshold,
             "strong_fraction": self.strong_fraction,
+            "adaptive": self._is_live,
             "routed_scope": self.routed_scope,
             "route": self.route,
+            "fallback": self.fallback,
         }
         for role in ROLES:
             model = self._inner(role).model
@@ -227,29 +329,56 @@ class RoutedChatModel(BaseChatModel):
     def _inner(self, role: str) -> InnerModel:
         return unwrap(getattr(self, role), role)
 
-    # ---- the router (loaded lazily) ----------------------------------------------------------
+    # ---- the router and the threshold (loaded lazily) ------------------------------------------
+
+    @property
+    def _is_live(self) -> bool:
+        """Adaptive or budget mode: the threshold moves with the traffic."""
+        return self.adaptive or self.budget is not None
+
+    @property
+    def adaptive_threshold(self) -> AdaptiveThreshold | None:
+        """The live threshold in adaptive and budget modes (None until the router loads, or in fixed mode)."""
+        return self._tracker
 
     def get_router(self) -> Router:
-        """The router, loaded (and the threshold calibrated) on first use."""
-        return self._load()[0]
+        """The router, loaded (and the threshold calibrated or warmed up) on first use."""
+        return self._load()
 
     def get_threshold(self) -> float:
-        """The configured threshold, or the one calibrated from `strong_fraction`."""
-        return self._load()[1]
+        """The threshold that applies now: fixed, calibrated from `strong_fraction`, or live."""
+        self._load()
+        if self._tracker is not None:
+            return self._tracker.threshold
+        return self.threshold if self.threshold is not None else self._calibrated_threshold
 
-    def _load(self) -> tuple[Router, float]:
+    def _load(self) -> Router:
         if self._router is None:
             with _LOAD_LOCK:
                 if self._router is None:
                     router = load_router(self.router)
-                    if self.threshold is None:
-                        texts = [self._routed_text(self._as_messages(p)) for p in self.calibration_prompts or []]
-                        self._calibrated_threshold = calibrate_threshold(router, texts, self.strong_fraction)
+                    texts = [self._routed_text(self._as_messages(p)) for p in self.calibration_prompts or []]
+                    scores = router.win_probabilities(texts) if texts else None
+                    if self._is_live:
+                        self._tracker = self._start_tracker(scores)
+                    elif self.threshold is None:
+                        self._calibrated_threshold = threshold_for_share(scores, self.strong_fraction)
                     self._router = router
-        return self._router, self.threshold if self.threshold is not None else self._calibrated_threshold
+        return self._router
+
+    def _start_tracker(self, scores: np.ndarray | None) -> AdaptiveThreshold:
+        """A live threshold, started at the calibrated one and warmed up on the calibration scores."""
+        fraction = self.budget.strong_fraction() if self.budget is not None else self.strong_fraction
+        initial = None if scores is None else threshold_for_share(scores, fraction)
+        tracker = AdaptiveThreshold(fraction, initial_threshold=initial)
+        for score in [] if scores is None else scores:
+            tracker.observe(score)
+        return tracker
 
     def _known_threshold(self, per_call: float | None) -> float:
-        """The threshold that applies, without loading the router (NaN if only calibration can tell)."""
+        """The threshold that applies, without loading the router (NaN if only loading can tell)."""
+        if self._tracker is not None and per_call is None:
+            return self._tracker.threshold
         for value in (per_call, self.threshold, self._calibrated_threshold):
             if value is not None:
                 return value
@@ -260,36 +389,106 @@ class RoutedChatModel(BaseChatModel):
     def decide(
         self, input: LanguageModelInput, *, model: str | None = None, threshold: float | None = None
     ) -> RoutingDecision:
-        """Which model would answer `input` (a string, messages or a prompt value), and why."""
-        messages = self._as_messages(input)
-        threshold = None if threshold is None else validate_threshold(threshold)
-        decision = self._decide_without_router(messages, model, threshold)
-        return decision if decision is not None else self._route_by_score(messages, threshold)
+        """Which model would answer `input` (a string, messages or a prompt value), and why.
+
+        A preview: in adaptive and budget modes it reads the live threshold without moving it.
+        """
+        return self._route(self._as_messages(input), model, threshold, live=False).decision
 
     async def adecide(
         self, input: LanguageModelInput, *, model: str | None = None, threshold: float | None = None
     ) -> RoutingDecision:
         """`decide`, with router loading and inference off the event loop."""
-        messages = self._as_messages(input)
-        threshold = None if threshold is None else validate_threshold(threshold)
-        decision = self._decide_without_router(messages, model, threshold)
-        if decision is not None:
-            return decision
-        return await asyncio.to_thread(self._route_by_score, messages, threshold)
+        return (await self._aroute(self._as_messages(input), model, threshold, live=False)).decision
 
-    def _decide_without_router(
+    def _route(self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool) -> Route:
+        threshold, route = self._route_without_router(messages, model, threshold)
+        if route is not None:
+            return route
+        try:
+            score = self._score(messages)
+        except Exception as error:
+            if self.on_router_error == "raise":
+                raise
+            return self._fail_open(error, threshold)
+        return Route(self._decision_for_score(score, threshold, live=live))
+
+    async def _aroute(
+        self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool
+    ) -> Route:
+        threshold, route = self._route_without_router(messages, model, threshold)
+        if route is not None:
+            return route
+        try:
+            # Off the event loop. A cancelled call leaves the thread to finish its (bounded) scoring;
+            # the decision, and with it the live threshold, is only touched once the score is back.
+            score = await asyncio.to_thread(self._score, messages)
+        except Exception as error:
+            if self.on_router_error == "raise":
+                raise
+            return self._fail_open(error, threshold)
+        return Route(self._decision_for_score(score, threshold, live=live))
+
+    def _route_without_router(
         self, messages: list[BaseMessage], model: str | None, threshold: float | None
-    ) -> RoutingDecision | None:
+    ) -> tuple[float | None, Route | None]:
+        """Check the call; a forced or sticky route if there is one (no router needed)."""
+        threshold = None if threshold is None else validate_threshold(threshold)
+        _check_conversation(messages)
         forced = self._forced_role(model)
         if forced is not None:
-            return RoutingDecision(
+            decision = RoutingDecision(
                 model=forced,
                 win_probability=math.nan,  # the router was not asked
                 threshold=self._known_threshold(threshold),
                 router=self.router_name,
                 reason="forced",
             )
-        return self._sticky_decision(messages)
+            return threshold, Route(decision)
+        sticky = self._sticky_decision(messages)
+        return threshold, None if sticky is None else Route(sticky)
+
+    def _score(self, messages: list[BaseMessage]) -> float:
+        """The router's win probability for a conversation (loads the router on first use)."""
+        router = self._load()
+        score = router.win_probability(self._routed_text(messages))
+        if not math.isfinite(score):
+            raise RuntimeError(f"router {self.router_name!r} returned a win probability of {score!r}")
+        return score
+
+    def _decision_for_score(self, score: float, per_call: float | None, *, live: bool) -> RoutingDecision:
+        tracker = self._tracker
+        if tracker is None:
+            configured = self.threshold if self.threshold is not None else self._calibrated_threshold
+        elif live:
+            if self.budget is not None:
+                tracker.set_strong_fraction(self.budget.strong_fraction())
+            configured = tracker.observe(score)  # the threshold this call uses, before the update
+        else:
+            configured = tracker.threshold
+        threshold = per_call if per_call is not None else configured
+        return RoutingDecision.from_score(score, threshold, self.router_name)
+
+    def _fail_open(self, error: Exception, threshold: float | None) -> Route:
+        """The router could not decide: the default model answers, and the metadata says why."""
+        kind = type(error).__name__
+        with _LOG_LOCK:
+            first = kind not in self._logged_errors
+            self._logged_errors.add(kind)
+        if first:
+            logger.warning(
+                "routellm: router %r could not route a call (%s: %.300s); such calls go to the %s model "
+                "(on_router_error='default'). Logged once per error type.",
+                self.router_name, kind, error, self.default_model,
+            )
+        decision = RoutingDecision(
+            model=self.default_model,
+            win_probability=math.nan,
+            threshold=self._known_threshold(threshold),
+            router=self.router_name,
+            reason="router_error",
+        )
+        return Route(decision, {"error": kind})
 
     def _forced_role(self, model: str | None) -> Role | None:
         choice = self.route if model is None else model
@@ -330,11 +529,6 @@ class RoutedChatModel(BaseChatModel):
             )
         return None
 
-    def _route_by_score(self, messages: list[BaseMessage], threshold: float | None) -> RoutingDecision:
-        router, configured = self._load()
-        win_probability = router.win_probability(self._routed_text(messages))
-        return RoutingDecision.from_score(win_probability, threshold if threshold is not None else configured, self.router_name)
-
     def _routed_text(self, messages: list[BaseMessage]) -> str:
         return routed_text([(_role(m), m.content) for m in messages], scope=self.routed_scope)
 
@@ -343,7 +537,7 @@ class RoutedChatModel(BaseChatModel):
             return input
         return self._convert_input(input).to_messages()
 
-    # ---- the four entry points: decide, then delegate ----------------------------------------
+    # ---- the four entry points: decide, delegate (falling back if asked), record -------------
 
     def _generate(
         self,
@@ -352,9 +546,22 @@ class RoutedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        model, threshold, bindings = _pop_call_options(kwargs)
-        decision = self.decide(messages, model=model, threshold=threshold)
-        return self._delegate_generate(decision, messages, stop, run_manager, kwargs, bindings)
+        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        route = self._route(messages, model, threshold, live=True)
+        try:
+            result = self._delegate_generate(route, call)
+        except Exception as error:
+            self._attach(error, route)
+            if not self.fallback:
+                raise
+            route = route.fallback(error)
+            try:
+                result = self._delegate_generate(route, call)
+            except Exception as second:
+                self._attach(second, route)
+                raise
+        self.ledger.record(route.model, *result_tokens(result))
+        return result
 
     async def _agenerate(
         self,
@@ -363,9 +570,22 @@ class RoutedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        model, threshold, bindings = _pop_call_options(kwargs)
-        decision = await self.adecide(messages, model=model, threshold=threshold)
-        return await self._adelegate_generate(decision, messages, stop, run_manager, kwargs, bindings)
+        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        route = await self._aroute(messages, model, threshold, live=True)
+        try:
+            result = await self._adelegate_generate(route, call)
+        except Exception as error:
+            self._attach(error, route)
+            if not self.fallback:
+                raise
+            route = route.fallback(error)
+            try:
+                result = await self._adelegate_generate(route, call)
+            except Exception as second:
+                self._attach(second, route)
+                raise
+        self.ledger.record(route.model, *result_tokens(result))
+        return result
 
     def _stream(
         self,
@@ -374,9 +594,24 @@ class RoutedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        model, threshold, bindings = _pop_call_options(kwargs)
-        decision = self.decide(messages, model=model, threshold=threshold)
-        yield from self._delegate_stream(decision, messages, stop, run_manager, kwargs, bindings)
+        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        route = self._route(messages, model, threshold, live=True)
+        chunks = self._delegate_stream(route, call)
+        try:
+            first = next(chunks, None)
+        except Exception as error:
+            # Nothing has reached the caller yet: the other model can still answer.
+            self._attach(error, route)
+            if not self.fallback:
+                raise
+            route = route.fallback(error)
+            chunks = self._delegate_stream(route, call)
+            try:
+                first = next(chunks, None)
+            except Exception as second:
+                self._attach(second, route)
+                raise
+        yield from self._pass_on(route, first, chunks)
 
     async def _astream(
         self,
@@ -385,112 +620,143 @@ class RoutedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        model, threshold, bindings = _pop_call_options(kwargs)
-        decision = await self.adecide(messages, model=model, threshold=threshold)
-        async for chunk in self._adelegate_stream(decision, messages, stop, run_manager, kwargs, bindings):
+        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        route = await self._aroute(messages, model, threshold, live=True)
+        chunks = self._adelegate_stream(route, call)
+        try:
+            first = await anext(chunks, None)
+        except Exception as error:
+            self._attach(error, route)
+            if not self.fallback:
+                raise
+            route = route.fallback(error)
+            chunks = self._adelegate_stream(route, call)
+            try:
+                first = await anext(chunks, None)
+            except Exception as second:
+                self._attach(second, route)
+                raise
+        async for chunk in self._apass_on(route, first, chunks):
             yield chunk
+
+    def _pass_on(
+        self, route: Route, first: ChatGenerationChunk | None, chunks: Iterator[ChatGenerationChunk]
+    ) -> Iterator[ChatGenerationChunk]:
+        """Yield a started stream; record it once when it ends or the caller stops reading."""
+        usage = UsageCounter()
+        with closing(chunks):
+            try:
+                for chunk in [] if first is None else [first]:
+                    usage.add(chunk)
+                    yield chunk
+                for chunk in chunks:
+                    usage.add(chunk)
+                    yield chunk
+            except GeneratorExit:
+                self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+                raise
+            except Exception as error:
+                self._attach(error, route)
+                raise
+        self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+
+    async def _apass_on(
+        self, route: Route, first: ChatGenerationChunk | None, chunks: AsyncIterator[ChatGenerationChunk]
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        usage = UsageCounter()
+        async with aclosing(chunks):
+            try:
+                if first is not None:
+                    usage.add(first)
+                    yield first
+                async for chunk in chunks:
+                    usage.add(chunk)
+                    yield chunk
+            except GeneratorExit:
+                self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+                raise
+            except Exception as error:
+                self._attach(error, route)
+                raise
+        self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+
+    def _attach(self, error: BaseException, route: Route) -> None:
+        attach_route(error, route, self._inner(route.model).name)
 
     # ---- delegate: one call of the chosen model, under the wrapper's run ----------------------
 
-    def _start_call(
-        self, decision: RoutingDecision, stop: list[str] | None, kwargs: dict[str, Any], bindings: dict[str, Any]
-    ) -> tuple[InnerModel, list[str] | None, dict[str, Any]]:
+    def _start_call(self, route: Route, call: _Call) -> tuple[InnerModel, list[str] | None, dict[str, Any]]:
         """The chosen model, the stop sequences and the kwargs to call it with."""
-        inner = self._inner(decision.model)
-        call_kwargs = {**inner.bound_kwargs, **bindings.get(decision.model, {}), **kwargs}
-        return inner, stop if stop is not None else self.stop, call_kwargs
+        inner = self._inner(route.model)
+        kwargs = {**inner.bound_kwargs, **call.bindings.get(route.model, {}), **call.kwargs}
+        return inner, call.stop if call.stop is not None else self.stop, kwargs
 
-    def _delegate_generate(
-        self,
-        decision: RoutingDecision,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        run_manager: CallbackManagerForLLMRun | None,
-        kwargs: dict[str, Any],
-        bindings: dict[str, Any],
-    ) -> ChatResult:
-        inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
+    def _delegate_generate(self, route: Route, call: _Call) -> ChatResult:
+        inner, stop, kwargs = self._start_call(route, call)
         chat = inner.model
         if chat.rate_limiter:
             chat.rate_limiter.acquire(blocking=True)
         if chat._should_stream(async_api=False, **kwargs):
             # The inner model streams even when invoked (streaming=True): keep its token stream.
-            result = generate_from_stream(_report_tokens(chat._stream(messages, stop=stop, **kwargs), run_manager))
+            chunks = report_tokens(chat._stream(call.messages, stop=stop, **kwargs), call.run_manager)
+            result = generate_from_stream(chunks)
         else:
-            result = chat._generate(messages, stop=stop, **_run_manager_kwarg(chat._generate, run_manager), **kwargs)
-        return _annotate_result(result, decision, inner)
+            result = chat._generate(
+                call.messages, stop=stop, **run_manager_kwarg(chat._generate, call.run_manager), **kwargs
+            )
+        return annotate_result(result, route, inner.name)
 
-    async def _adelegate_generate(
-        self,
-        decision: RoutingDecision,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        run_manager: AsyncCallbackManagerForLLMRun | None,
-        kwargs: dict[str, Any],
-        bindings: dict[str, Any],
-    ) -> ChatResult:
-        inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
+    async def _adelegate_generate(self, route: Route, call: _Call) -> ChatResult:
+        inner, stop, kwargs = self._start_call(route, call)
         chat = inner.model
         if chat.rate_limiter:
             await chat.rate_limiter.aacquire(blocking=True)
         if chat._should_stream(async_api=True, **kwargs):
-            chunks = _areport_tokens(chat._astream(messages, stop=stop, **kwargs), run_manager)
+            chunks = areport_tokens(chat._astream(call.messages, stop=stop, **kwargs), call.run_manager)
             result = await agenerate_from_stream(chunks)
         else:
             result = await chat._agenerate(
-                messages, stop=stop, **_run_manager_kwarg(chat._agenerate, run_manager), **kwargs
+                call.messages, stop=stop, **run_manager_kwarg(chat._agenerate, call.run_manager), **kwargs
             )
-        return _annotate_result(result, decision, inner)
+        return annotate_result(result, route, inner.name)
 
-    def _delegate_stream(
-        self,
-        decision: RoutingDecision,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        run_manager: CallbackManagerForLLMRun | None,
-        kwargs: dict[str, Any],
-        bindings: dict[str, Any],
-    ) -> Iterator[ChatGenerationChunk]:
-        inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
+    def _delegate_stream(self, route: Route, call: _Call) -> Iterator[ChatGenerationChunk]:
+        inner, stop, kwargs = self._start_call(route, call)
         chat = inner.model
         if chat.rate_limiter:
             chat.rate_limiter.acquire(blocking=True)
         if chat._should_stream(async_api=False, **{**kwargs, "stream": True}):
-            chunks = chat._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+            chunks = chat._stream(call.messages, stop=stop, run_manager=call.run_manager, **kwargs)
         else:  # the inner model cannot stream: its whole answer is one chunk
-            result = chat._generate(messages, stop=stop, **_run_manager_kwarg(chat._generate, run_manager), **kwargs)
-            chunks = iter([_result_as_chunk(result)])
-        annotate = _ChunkAnnotator(decision, inner)
-        for chunk in chunks:
-            yield annotate(chunk)
-        if (closing := annotate.closing_chunk()) is not None:
-            yield closing
+            result = chat._generate(
+                call.messages, stop=stop, **run_manager_kwarg(chat._generate, call.run_manager), **kwargs
+            )
+            chunks = iter([result_as_chunk(result)])
+        annotate = ChunkAnnotator(route, inner.name)
+        with _closing(chunks):  # a caller that stops reading closes the inner stream too
+            for chunk in chunks:
+                yield annotate(chunk)
+        if (closing_chunk := annotate.closing_chunk()) is not None:
+            yield closing_chunk
 
-    async def _adelegate_stream(
-        self,
-        decision: RoutingDecision,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        run_manager: AsyncCallbackManagerForLLMRun | None,
-        kwargs: dict[str, Any],
-        bindings: dict[str, Any],
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        inner, stop, kwargs = self._start_call(decision, stop, kwargs, bindings)
+    async def _adelegate_stream(self, route: Route, call: _Call) -> AsyncIterator[ChatGenerationChunk]:
+        inner, stop, kwargs = self._start_call(route, call)
         chat = inner.model
         if chat.rate_limiter:
             await chat.rate_limiter.aacquire(blocking=True)
         if chat._should_stream(async_api=True, **{**kwargs, "stream": True}):
-            chunks = chat._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
+            chunks = chat._astream(call.messages, stop=stop, run_manager=call.run_manager, **kwargs)
         else:
             result = await chat._agenerate(
-                messages, stop=stop, **_run_manager_kwarg(chat._agenerate, run_manager), **kwargs
+                call.messages, stop=stop, **run_manager_kwarg(chat._agenerate, call.run_manager), **kwargs
             )
-            chunks = _aiter([_result_as_chunk(result)])
-        annotate = _ChunkAnnotator(decision, inner)
-        async for chunk in chunks:
-            yield annotate(chunk)
-        if (closing := annotate.closing_chunk()) is not None:
-            yield closing
+            chunks = aiter_list([result_as_chunk(result)])
+        annotate = ChunkAnnotator(route, inner.name)
+        async with _aclosing(chunks):
+            async for chunk in chunks:
+                yield annotate(chunk)
+        if (closing_chunk := annotate.closing_chunk()) is not None:
+            yield closing_chunk
 
     # ---- tools and structured output ---------------------------------------------------------
 
@@ -557,6 +823,7 @@ class RoutedChatModel(BaseChatModel):
         return attach_parser(llm, ParserByRoute(parsers), include_raw=include_raw)
 
 
+
 # ---- helpers ---------------------------------------------------------------------------------
 
 
@@ -575,112 +842,36 @@ def _role(message: BaseMessage) -> str:
     return message.type
 
 
+def _check_conversation(messages: list[BaseMessage]) -> None:
+    """Refuse what no model can answer: no messages, or content that is neither text nor blocks."""
+    if not messages:
+        raise ConversationError("cannot route an empty conversation: the message list is empty")
+    for i, message in enumerate(messages):
+        if message.content is not None and not isinstance(message.content, (str, list)):
+            raise ConversationError(
+                f"message {i} ({message.type}) has content of type {type(message.content).__name__}: "
+                "expected a string or a list of content blocks"
+            )
+
+
 def _as_float(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
 
 
-def _pop_call_options(kwargs: dict[str, Any]) -> tuple[str | None, float | None, dict[str, Any]]:
-    """Take the wrapper's own per-call options out of the kwargs bound for the inner model."""
+def _prepare_call(
+    messages: list[BaseMessage], stop: list[str] | None, run_manager: Any, kwargs: dict[str, Any]
+) -> tuple[str | None, float | None, _Call]:
+    """Take the wrapper's own per-call options (model, threshold, bindings) out of the call kwargs."""
+    kwargs = dict(kwargs)
     model = kwargs.pop("model", None)
     threshold = kwargs.pop("threshold", None)
     bindings = kwargs.pop(BINDINGS_KEY, None) or {}
-    return model, threshold, bindings
+    return model, threshold, _Call(messages, stop, run_manager, kwargs, bindings)
 
 
-def _run_manager_kwarg(method: Callable[..., Any], run_manager: Any) -> dict[str, Any]:
-    # Some custom chat models define `_generate` without a run_manager parameter.
-    return {"run_manager": run_manager} if "run_manager" in inspect.signature(method).parameters else {}
+def _closing(chunks: Iterator[Any]) -> Any:
+    return closing(chunks) if hasattr(chunks, "close") else nullcontext()
 
 
-def _report_tokens(
-    chunks: Iterator[ChatGenerationChunk], run_manager: CallbackManagerForLLMRun | None
-) -> Iterator[ChatGenerationChunk]:
-    for chunk in chunks:
-        if run_manager:
-            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-        yield chunk
-
-
-async def _areport_tokens(
-    chunks: AsyncIterator[ChatGenerationChunk], run_manager: AsyncCallbackManagerForLLMRun | None
-) -> AsyncIterator[ChatGenerationChunk]:
-    async for chunk in chunks:
-        if run_manager:
-            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-        yield chunk
-
-
-async def _aiter(items: list[Any]) -> AsyncIterator[Any]:
-    for item in items:
-        yield item
-
-
-def _has_model_name(*metadata: dict[str, Any] | None) -> bool:
-    return any((m or {}).get("model_name") for m in metadata)
-
-
-def _annotate_result(result: ChatResult, decision: RoutingDecision, inner: InnerModel) -> ChatResult:
-    """Add the routing decision (and the model name, if the inner model gave none) to a result."""
-    for generation in result.generations:
-        metadata = dict(generation.message.response_metadata)
-        if not _has_model_name(metadata, generation.generation_info, result.llm_output):
-            metadata["model_name"] = inner.name
-        metadata[ROUTING_KEY] = decision.as_metadata(inner.name)
-        generation.message.response_metadata = metadata
-    return result
-
-
-class _ChunkAnnotator:
-    """Puts the routing decision on the first chunk and makes sure one chunk names the model."""
-
-    def __init__(self, decision: RoutingDecision, inner: InnerModel):
-        self.routing = decision.as_metadata(inner.name)
-        self.model_name = inner.name
-        self.named = False
-        self.last: ChatGenerationChunk | None = None
-
-    def __call__(self, chunk: ChatGenerationChunk) -> ChatGenerationChunk:
-        metadata = dict(chunk.message.response_metadata)
-        self.named = self.named or _has_model_name(metadata, chunk.generation_info)
-        if self.last is None:
-            metadata[ROUTING_KEY] = self.routing
-        if getattr(chunk.message, "chunk_position", None) == "last" and not self.named:
-            metadata["model_name"] = self.model_name
-            self.named = True
-        chunk.message.response_metadata = metadata
-        self.last = chunk
-        return chunk
-
-    def closing_chunk(self) -> ChatGenerationChunk | None:
-        """A final chunk when the inner stream did not mark its last one (and name the model)."""
-        if self.last is None or getattr(self.last.message, "chunk_position", None) == "last":
-            return None
-        content: str | list = "" if isinstance(self.last.message.content, str) else []
-        metadata = {} if self.named else {"model_name": self.model_name}
-        return ChatGenerationChunk(message=AIMessageChunk(content=content, chunk_position="last", response_metadata=metadata))
-
-
-def _result_as_chunk(result: ChatResult) -> ChatGenerationChunk:
-    """A whole (non-streamed) answer as the single, last chunk of a stream."""
-    generation = result.generations[0]
-    message = generation.message
-    metadata = {**(result.llm_output or {}), **(generation.generation_info or {}), **message.response_metadata}
-    calls = [
-        tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
-        for i, c in enumerate(getattr(message, "tool_calls", []))
-    ]
-    calls += [
-        tool_call_chunk(name=c.get("name"), args=c.get("args"), id=c.get("id"), index=len(calls) + i)
-        for i, c in enumerate(getattr(message, "invalid_tool_calls", []))
-    ]
-    chunk = AIMessageChunk(
-        content=message.content,
-        additional_kwargs=message.additional_kwargs,
-        response_metadata=metadata,
-        usage_metadata=getattr(message, "usage_metadata", None),
-        id=message.id,
-        name=message.name,
-        tool_call_chunks=calls,
-        chunk_position="last",
-    )
-    return ChatGenerationChunk(message=chunk)
+def _aclosing(chunks: AsyncIterator[Any]) -> Any:
+    return aclosing(chunks) if hasattr(chunks, "aclose") else nullcontext()

@@ -4,21 +4,23 @@
 call when tools are bound, with a JSON object when a `response_format` is bound, and with text
 otherwise; it streams (tool calls as `tool_call_chunks`), honours `stop`, reports usage and its
 model name, and records every call it receives (`calls`) so tests can check what was delegated.
+It can be made slow (`delay`, awaited in the async methods) or failing (`error`), natively async.
 `ScriptedRouter` gives win probabilities from a function of the text and records what it scored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
@@ -57,6 +59,9 @@ class FakeToolChatModel(BaseChatModel):
       `tool_choice` forces another call, which then goes to a tool not yet called in this turn.
     - `response_format` bound (json_schema / json_object): answers with a JSON object.
     - Usage: approximate token counts, on the message (and on the last streamed chunk).
+    - `delay`: seconds to wait before answering (`asyncio.sleep` in the async methods, so a
+      cancelled call stops there); `error`: raise a fresh copy of this exception instead of answering.
+    - `finished`: how many calls ran to their end (a cancelled or failed call does not count).
     """
 
     model_name: str = "fake-tool-model"
@@ -65,8 +70,13 @@ class FakeToolChatModel(BaseChatModel):
     structured_output_method: Literal["function_calling", "json_schema", "json_mode"] = "function_calling"
     #: Like providers' `streaming=True`: stream even when invoked (tokens reach callbacks).
     streaming: bool = False
+    #: Seconds to wait before answering.
+    delay: float = 0.0
+    #: Raised (a fresh copy) instead of answering: stands in for a provider outage.
+    error: Exception | None = None
 
     _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+    _finished: list[None] = PrivateAttr(default_factory=list)  # one entry per finished call (append is atomic)
 
     @property
     def _llm_type(self) -> str:
@@ -80,6 +90,11 @@ class FakeToolChatModel(BaseChatModel):
     def calls(self) -> list[dict[str, Any]]:
         """One record per `_generate`/`_stream` call: `messages`, `stop` and the call kwargs."""
         return self._calls
+
+    @property
+    def finished(self) -> int:
+        """How many calls ran to their end (answered, or their stream fully read)."""
+        return len(self._finished)
 
     # ---- tools and structured output ---------------------------------------------------------
 
@@ -136,7 +151,23 @@ class FakeToolChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self.delay:
+            time.sleep(self.delay)
         message = self._answer(messages, stop, kwargs)
+        self._finished.append(None)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = self._answer(messages, stop, kwargs)
+        self._finished.append(None)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -146,15 +177,37 @@ class FakeToolChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        if self.delay:
+            time.sleep(self.delay)
         message = self._answer(messages, stop, kwargs)
         for chunk in _split_into_chunks(message):
             # Like provider models: report tokens when handed a run manager.
             if run_manager:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
+        self._finished.append(None)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = self._answer(messages, stop, kwargs)
+        for chunk in _split_into_chunks(message):
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+            await asyncio.sleep(0)  # a real stream waits between chunks: a chance to be cancelled
+        self._finished.append(None)
 
     def _answer(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> AIMessage:
         self._calls.append({"messages": list(messages), "stop": stop, "kwargs": dict(kwargs)})
+        if self.error is not None:
+            raise type(self.error)(*self.error.args)
         prompt = _last_text(messages, HumanMessage) or _last_text(messages, BaseMessage)
         tool = _choose_tool(messages, kwargs.get("tools") or [], kwargs.get("tool_choice"), prompt)
         # Tools first; a bound response_format shapes the final (non-tool) answer.

@@ -51,7 +51,7 @@ class Person(BaseModel):
 
 
 def test_public_names():
-    assert routellm_langchain.__all__ == ["RoutedChatModel"]
+    assert routellm_langchain.__all__ == ["RoutedChatModel", "RoutingLedgerCallbackHandler"]
     assert issubclass(RoutedChatModel, BaseChatModel)
 
 
