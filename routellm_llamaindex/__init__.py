@@ -1,6 +1,7 @@
 """routellm_llamaindex: RouteLLM's learned routers as a drop-in LlamaIndex LLM."""
 
 from .base import METADATA_KEY, RoutedLLM
-from .events import RoutingDecisionEvent
+from .events import RoutedUsageEvent, RoutingDecisionEvent
+from .handlers import LedgerEventHandler
 
-__all__ = ["METADATA_KEY", "RoutedLLM", "RoutingDecisionEvent"]
+__all__ = ["METADATA_KEY", "LedgerEventHandler", "RoutedLLM", "RoutedUsageEvent", "RoutingDecisionEvent"]

@@ -1,6 +1,8 @@
-"""The instrumentation event emitted once per routing decision."""
+"""The instrumentation events a RoutedLLM emits: one per routing decision, one per answered call."""
 
 from __future__ import annotations
+
+from typing import Optional
 
 from llama_index.core.instrumentation.events.base import BaseEvent
 
@@ -9,6 +11,7 @@ class RoutingDecisionEvent(BaseEvent):
     """A RoutedLLM chose the strong or the weak model for one call (before the call is made).
 
     The inner LLM's own events (LLMChatStartEvent, ...) follow; this one says why that LLM was chosen.
+    When the chosen model fails and `fallback=True`, a second event with reason "fallback" follows.
     """
 
     model: str
@@ -17,7 +20,30 @@ class RoutingDecisionEvent(BaseEvent):
     threshold: float
     router: str
     reason: str
+    #: reason "router_error": the router's exception type; reason "fallback": the failed model's.
+    error_type: Optional[str] = None
+    #: reason "fallback": the model that failed ("strong" or "weak").
+    fallback_from: Optional[str] = None
 
     @classmethod
     def class_name(cls) -> str:
         return "RoutingDecisionEvent"
+
+
+class RoutedUsageEvent(BaseEvent):
+    """A RoutedLLM call was answered: by which model, with how many tokens (once per call, streams included).
+
+    `estimated` is True when the provider reported no usage and the tokens were counted
+    approximately (see `routellm_llamaindex.usage`). `LedgerEventHandler` turns these into a ledger.
+    """
+
+    model: str
+    model_name: str
+    input_tokens: int
+    output_tokens: int
+    estimated: bool
+    reason: str
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RoutedUsageEvent"

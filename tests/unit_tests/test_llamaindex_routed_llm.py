@@ -85,7 +85,9 @@ def decisions(collected) -> list[RoutingDecisionEvent]:
 
 
 def test_all_names_are_exported():
-    assert set(routellm_llamaindex.__all__) == {"METADATA_KEY", "RoutedLLM", "RoutingDecisionEvent"}
+    assert set(routellm_llamaindex.__all__) == {
+        "METADATA_KEY", "LedgerEventHandler", "RoutedLLM", "RoutedUsageEvent", "RoutingDecisionEvent"
+    }
     for name in routellm_llamaindex.__all__:
         assert getattr(routellm_llamaindex, name) is not None
 
@@ -336,8 +338,8 @@ def test_conversation_scope_routes_on_the_latest_turns():
     assert router.seen == ["user: a hard one\nassistant: ok\nuser: and?"]
 
 
-@pytest.mark.parametrize("messages", [[], ["hello"], [ChatMessage(role="user", content="")]])
-def test_unroutable_conversations_raise_conversation_error(messages):
+@pytest.mark.parametrize("messages", [[], ["hello"], None])
+def test_malformed_conversations_raise_conversation_error(messages):
     with pytest.raises(ConversationError):
         make_llm().chat(messages)
 
