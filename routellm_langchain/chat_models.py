@@ -642,43 +642,40 @@ class RoutedChatModel(BaseChatModel):
     def _pass_on(
         self, route: Route, first: ChatGenerationChunk | None, chunks: Iterator[ChatGenerationChunk]
     ) -> Iterator[ChatGenerationChunk]:
-        """Yield a started stream; record it once when it ends or the caller stops reading."""
+        """Yield a stream that has started answering; record it once, however it ends (read to the
+        end, stopped by the caller, cancelled or failed), with the usage its chunks carried."""
         usage = UsageCounter()
-        with closing(chunks):
-            try:
-                for chunk in [] if first is None else [first]:
-                    usage.add(chunk)
-                    yield chunk
+        try:
+            with closing(chunks):
+                if first is not None:
+                    usage.add(first)
+                    yield first
                 for chunk in chunks:
                     usage.add(chunk)
                     yield chunk
-            except GeneratorExit:
-                self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
-                raise
-            except Exception as error:
-                self._attach(error, route)
-                raise
-        self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+        except Exception as error:
+            self._attach(error, route)
+            raise
+        finally:
+            self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
 
     async def _apass_on(
         self, route: Route, first: ChatGenerationChunk | None, chunks: AsyncIterator[ChatGenerationChunk]
     ) -> AsyncIterator[ChatGenerationChunk]:
         usage = UsageCounter()
-        async with aclosing(chunks):
-            try:
+        try:
+            async with aclosing(chunks):
                 if first is not None:
                     usage.add(first)
                     yield first
                 async for chunk in chunks:
                     usage.add(chunk)
                     yield chunk
-            except GeneratorExit:
-                self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
-                raise
-            except Exception as error:
-                self._attach(error, route)
-                raise
-        self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+        except Exception as error:
+            self._attach(error, route)
+            raise
+        finally:
+            self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
 
     def _attach(self, error: BaseException, route: Route) -> None:
         attach_route(error, route, self._inner(route.model).name)
