@@ -222,6 +222,14 @@ class RoutedLLM(FunctionCallingLLM):
     def class_name(cls) -> str:
         return "RoutedLLM"
 
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        # LlamaIndex unpickles by calling __init__ again, which would start a new, unpriced ledger.
+        super().__setstate__(state)
+        private = state.get("__pydantic_private__") or {}
+        for key in ("_ledger", "_budget", "_adaptive_threshold", "_router", "_calibrated_threshold"):
+            if key in private:
+                setattr(self, key, private[key])
+
     @field_serializer("router")
     def _serialize_router(self, router: Any) -> str:
         return router.name if isinstance(router, Router) else str(router)
@@ -545,11 +553,11 @@ class RoutedLLM(FunctionCallingLLM):
                 _attach_decision(exc, route.metadata(llm.metadata.model_name))
                 raise
             route, llm, call = self._fall_back(route, exc, call, reprepare)
-        try:
-            return route, llm, call, attempt(llm, call)
-        except Exception as again:
-            _attach_decision(again, route.metadata(llm.metadata.model_name))
-            raise
+            try:  # inside the handler, so the first failure stays visible as the second's __context__
+                return route, llm, call, attempt(llm, call)
+            except Exception as again:
+                _attach_decision(again, route.metadata(llm.metadata.model_name))
+                raise
 
     async def _awith_fallback(
         self,
@@ -566,11 +574,11 @@ class RoutedLLM(FunctionCallingLLM):
                 _attach_decision(exc, route.metadata(llm.metadata.model_name))
                 raise
             route, llm, call = self._fall_back(route, exc, call, reprepare)
-        try:
-            return route, llm, call, await attempt(llm, call)
-        except Exception as again:
-            _attach_decision(again, route.metadata(llm.metadata.model_name))
-            raise
+            try:  # inside the handler, so the first failure stays visible as the second's __context__
+                return route, llm, call, await attempt(llm, call)
+            except Exception as again:
+                _attach_decision(again, route.metadata(llm.metadata.model_name))
+                raise
 
     def _delegate(
         self, route: _Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str

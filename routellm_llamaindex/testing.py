@@ -6,7 +6,8 @@ capabilities, so an offline run can show which model answered. What it says come
 one it echoes the last message, and when tools are offered it calls each of them once with their
 default arguments, then answers "Tool calls complete.". The scripted replies below
 (`signed_echo`, `tool_plan`, `react_plan`) make answers and tool calls predictable, and the two
-tiny routers (`KeywordRouter`, `SequenceRouter`) make decisions predictable.
+tiny routers (`KeywordRouter`, `SequenceRouter`) make decisions predictable. `MeteredMockLLM`
+reports token usage the way a provider does.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from llama_index.core.base.llms.types import ChatMessage, ChatResponse, LLMMetadata, MessageRole, ToolCallBlock
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
 from llama_index.core.bridge.pydantic import Field
-from llama_index.core.llms.callbacks import llm_chat_callback
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
 from routellm_core import Router
@@ -165,3 +175,74 @@ class SequenceRouter(Router):
         out = [self.scores[(self.calls + i) % len(self.scores)] for i in range(len(texts))]
         self.calls += len(texts)
         return np.array(out)
+
+
+# ---- a mock that reports usage like a provider ------------------------------------------------
+
+
+def mock_usage(messages_or_prompt: Any, answer: str) -> dict:
+    """The usage `MeteredMockLLM` reports: characters sent and characters answered."""
+    if isinstance(messages_or_prompt, str):
+        sent = len(messages_or_prompt)
+    else:
+        sent = sum(len(m.content or "") for m in messages_or_prompt)
+    return {"prompt_tokens": sent, "completion_tokens": len(answer)}
+
+
+class MeteredMockLLM(NamedMockLLM):
+    """A `NamedMockLLM` that reports token usage on `response.raw["usage"]`, as providers do.
+
+    It counts characters (`mock_usage`), deliberately unlike the ledger's own estimate, so a test
+    can tell reported usage from estimated usage. Streams answer word by word and report usage on
+    the last chunk only, as OpenAI does; completions echo the prompt.
+    """
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MeteredMockLLM"
+
+    def _answer(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        message = self._get_response_generator()(messages, **kwargs)
+        content = message.content or ""
+        return ChatResponse(message=message, delta=content, raw={"usage": mock_usage(messages, content)})
+
+    def _chunks(self, messages: Sequence[ChatMessage], **kwargs: Any) -> list[ChatResponse]:
+        content = self._get_response_generator()(messages, **kwargs).content or ""
+        words = content.split(" ")
+        pieces = [word if i == 0 else " " + word for i, word in enumerate(words)]
+        chunks, sent = [], ""
+        for i, piece in enumerate(pieces):
+            sent += piece
+            raw = {"usage": mock_usage(messages, content)} if i == len(pieces) - 1 else {}
+            chunks.append(ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=sent), delta=piece, raw=raw))
+        return chunks
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._answer(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._answer(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return iter(self._chunks(messages, **kwargs))
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        chunks = self._chunks(messages, **kwargs)
+
+        async def gen() -> ChatResponseAsyncGen:
+            for chunk in chunks:
+                yield chunk
+
+        return gen()
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return CompletionResponse(text=prompt, raw={"usage": mock_usage(prompt, prompt)})
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return CompletionResponse(text=prompt, raw={"usage": mock_usage(prompt, prompt)})
