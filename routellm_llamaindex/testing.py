@@ -227,7 +227,12 @@ class MeteredMockLLM(NamedMockLLM):
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        return iter(self._chunks(messages, **kwargs))
+        chunks = self._chunks(messages, **kwargs)
+
+        def gen() -> ChatResponseGen:
+            yield from chunks
+
+        return gen()
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
