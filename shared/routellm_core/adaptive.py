@@ -104,10 +104,12 @@ class AdaptiveThreshold:
 class CostBudget:
     """Turns a spend target into a strong-call share, from the costs a ledger has seen so far.
 
-    Give `cost_per_call` (spend per call) or `cost_per_million_tokens` (spend per million tokens);
-    the strong fraction that meets it is (target - weak cost) / (strong cost - weak cost), clipped
-    to [0, 1], with each model's mean cost per call (or per token) read from the ledger's prices and
-    usage. Before both models have been seen, `fallback_fraction` applies.
+    Give `cost_per_call` (spend per call) or `cost_per_million_tokens` (spend per million tokens).
+    Per call, the strong fraction that meets it is (target - weak cost) / (strong cost - weak cost),
+    clipped to [0, 1], with each model's mean cost per call read from the ledger's prices and usage.
+    Per token, each model's mean excess per call (its cost minus the target times its tokens) is
+    balanced instead, because the fraction is one of calls and the two models' calls may carry
+    different numbers of tokens. Before both models have been seen, `fallback_fraction` applies.
     """
 
     def __init__(
@@ -129,14 +131,15 @@ class CostBudget:
 
     def strong_fraction(self) -> float:
         snap = self.ledger.snapshot()
-        unit_costs = []
+        excess = []  # per model: mean spend per call beyond what the target allows for that call
         for usage, price in ((snap.strong, snap.strong_price), (snap.weak, snap.weak_price)):
             tokens = usage.input_tokens + usage.output_tokens
-            denominator = tokens / 1e6 if self.per_token else usage.calls
-            if denominator <= 0:
+            if usage.calls <= 0 or (self.per_token and tokens <= 0):
                 return self.fallback_fraction
-            unit_costs.append(price.cost(usage.input_tokens, usage.output_tokens) / denominator)
-        strong_cost, weak_cost = unit_costs
-        if strong_cost <= weak_cost:
+            allowed = self.target * tokens / 1e6 if self.per_token else self.target * usage.calls
+            excess.append((price.cost(usage.input_tokens, usage.output_tokens) - allowed) / usage.calls)
+        strong_excess, weak_excess = excess
+        if strong_excess <= weak_excess:
             return 1.0
-        return float(min(1.0, max(0.0, (self.target - weak_cost) / (strong_cost - weak_cost))))
+        # f * strong_excess + (1 - f) * weak_excess = 0: the mix spends exactly the target
+        return float(min(1.0, max(0.0, -weak_excess / (strong_excess - weak_excess))))
