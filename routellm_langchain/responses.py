@@ -7,6 +7,7 @@ type when the router failed, the model that failed when another answered). It be
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import math
@@ -171,7 +172,13 @@ def result_as_chunk(result: ChatResult) -> ChatGenerationChunk:
 
 def run_manager_kwarg(method: Callable[..., Any], run_manager: Any) -> dict[str, Any]:
     # Some custom chat models define `_generate` without a run_manager parameter.
-    return {"run_manager": run_manager} if "run_manager" in inspect.signature(method).parameters else {}
+    return {"run_manager": run_manager} if _takes_run_manager(getattr(method, "__func__", method)) else {}
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_run_manager(function: Callable[..., Any]) -> bool:
+    # Cached per function: reading a signature costs more than a fake model's whole answer.
+    return "run_manager" in inspect.signature(function).parameters
 
 
 def report_tokens(
