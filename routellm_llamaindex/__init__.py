@@ -2,6 +2,6 @@
 
 from .base import METADATA_KEY, RoutedLLM
 from .events import RoutedUsageEvent, RoutingDecisionEvent
-from .handlers import LedgerEventHandler
+from .handlers import RoutingLedgerEventHandler
 
-__all__ = ["METADATA_KEY", "LedgerEventHandler", "RoutedLLM", "RoutedUsageEvent", "RoutingDecisionEvent"]
+__all__ = ["METADATA_KEY", "RoutedLLM", "RoutedUsageEvent", "RoutingDecisionEvent", "RoutingLedgerEventHandler"]

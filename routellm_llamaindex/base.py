@@ -65,8 +65,8 @@ if TYPE_CHECKING:
 #: Where every response carries the routing decision: `response.additional_kwargs[METADATA_KEY]`.
 METADATA_KEY = "routellm"
 
-#: Where an exception raised by an inner model carries the routing decision (a metadata dict).
-EXCEPTION_ATTRIBUTE = "routellm"
+#: The attribute an exception raised by an inner model carries: the `RoutingDecision` behind the call.
+EXCEPTION_ATTRIBUTE = "routing_decision"
 
 # Per-call keyword arguments the wrapper consumes (never passed on to the inner LLM).
 _FORCE_KWARG = "model"  # "strong" / "weak" / an inner model's name: skip the router
@@ -89,7 +89,7 @@ Call = Dict[str, Any]
 
 @dataclass(frozen=True)
 class _Route:
-    """A decision plus what the metadata says beyond it (`error_type`, `fallback_from`)."""
+    """A decision plus what the metadata says beyond it (`error`, `fallback_from`)."""
 
     decision: RoutingDecision
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -125,7 +125,7 @@ class RoutedLLM(FunctionCallingLLM):
     `default_model` (reason `"router_error"`, a warning logged once) unless
     `on_router_error="raise"`; when the chosen model raises, `fallback=True` sends the call to the
     other model (reason `"fallback"`), else the exception propagates with the decision attached as
-    `exc.routellm`. Every answered call is counted in `llm.ledger`.
+    `exc.routing_decision`. Every answered call is counted in `llm.ledger`.
     """
 
     strong: SerializeAsAny[LLM] = Field(description="The capable, expensive LLM.")
@@ -397,7 +397,7 @@ class RoutedLLM(FunctionCallingLLM):
                 router=self._router_name(),
                 reason="router_error",
             )
-            return _Route(decision, {"error_type": type(exc).__name__})
+            return _Route(decision, {"error": type(exc).__name__})
         used = policy if override is None else override
         return _Route(RoutingDecision.from_score(score, used, router.name))
 
@@ -502,7 +502,7 @@ class RoutedLLM(FunctionCallingLLM):
         failed = route.decision.model
         other = "weak" if failed == "strong" else "strong"
         decision = replace(route.decision, model=other, reason="fallback")
-        new_route = _Route(decision, {"fallback_from": failed, "error_type": type(exc).__name__})
+        new_route = _Route(decision, {"fallback_from": failed, "error": type(exc).__name__})
         self._warn_once(
             f"fallback:{failed}:{type(exc).__name__}",
             "routellm: the %s model failed (%s: %s); the %s model answers instead (fallback=True)",
@@ -550,13 +550,13 @@ class RoutedLLM(FunctionCallingLLM):
             return route, llm, call, attempt(llm, call)
         except Exception as exc:
             if not self.fallback:
-                _attach_decision(exc, route.metadata(llm.metadata.model_name))
+                _attach_decision(exc, route, llm)
                 raise
             route, llm, call = self._fall_back(route, exc, call, reprepare)
             try:  # inside the handler, so the first failure stays visible as the second's __context__
                 return route, llm, call, attempt(llm, call)
             except Exception as again:
-                _attach_decision(again, route.metadata(llm.metadata.model_name))
+                _attach_decision(again, route, llm)
                 raise
 
     async def _awith_fallback(
@@ -571,13 +571,13 @@ class RoutedLLM(FunctionCallingLLM):
             return route, llm, call, await attempt(llm, call)
         except Exception as exc:  # cancellation is a BaseException: never a reason to fall back
             if not self.fallback:
-                _attach_decision(exc, route.metadata(llm.metadata.model_name))
+                _attach_decision(exc, route, llm)
                 raise
             route, llm, call = self._fall_back(route, exc, call, reprepare)
             try:  # inside the handler, so the first failure stays visible as the second's __context__
                 return route, llm, call, await attempt(llm, call)
             except Exception as again:
-                _attach_decision(again, route.metadata(llm.metadata.model_name))
+                _attach_decision(again, route, llm)
                 raise
 
     def _delegate(
@@ -615,7 +615,7 @@ class RoutedLLM(FunctionCallingLLM):
                 yield self._tag(response, meta)
                 response = next(stream, _END)
         except Exception as exc:
-            _attach_decision(exc, meta)
+            _attach_decision(exc, route, llm)
             raise
         finally:
             if hasattr(stream, "close"):  # closes the inner generator now, not at garbage collection
@@ -639,7 +639,7 @@ class RoutedLLM(FunctionCallingLLM):
                 yield self._tag(response, meta)
                 response = await anext(stream, _END)
         except Exception as exc:
-            _attach_decision(exc, meta)
+            _attach_decision(exc, route, llm)
             raise
         finally:
             self._account(route, llm, usage.total())
@@ -814,17 +814,20 @@ def _checked_prompt(prompt: Any) -> str:
     return prompt
 
 
-def _attach_decision(exc: BaseException, meta: Dict[str, Any]) -> None:
-    """Attach the routing decision to an inner model's exception: `exc.routellm` and a note."""
+def _attach_decision(exc: BaseException, route: _Route, llm: LLM) -> None:
+    """Attach the routing decision to an inner model's exception: `exc.routing_decision` and a note."""
     if getattr(exc, EXCEPTION_ATTRIBUTE, None) is not None:
         return  # attached already (a stream failing twice, or a nested call)
+    decision = route.decision
     try:
-        setattr(exc, EXCEPTION_ATTRIBUTE, dict(meta))
-    except (AttributeError, TypeError):
-        return  # some exception types refuse new attributes; the note alone would be misleading
+        setattr(exc, EXCEPTION_ATTRIBUTE, decision)
+    except AttributeError:  # an exception type with __slots__: the note still says it
+        pass
+    score = "not scored" if math.isnan(decision.win_probability) else f"win probability {decision.win_probability:.3f}"
     exc.add_note(
-        f"routellm: this call went to the {meta['model']} model ({meta['model_name']}), reason "
-        f"{meta['reason']!r}, win probability {meta['win_probability']:.3f}, threshold {meta['threshold']:.3f}"
+        f"routellm: this call went to the {decision.model} model ({llm.metadata.model_name}); reason "
+        f"{decision.reason!r}, {score}, threshold {decision.threshold:.3f}, router {decision.router!r}"
+        + "".join(f", {key} {value!r}" for key, value in route.extra.items())
     )
 
 

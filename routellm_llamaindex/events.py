@@ -21,7 +21,7 @@ class RoutingDecisionEvent(BaseEvent):
     router: str
     reason: str
     #: reason "router_error": the router's exception type; reason "fallback": the failed model's.
-    error_type: Optional[str] = None
+    error: Optional[str] = None
     #: reason "fallback": the model that failed ("strong" or "weak").
     fallback_from: Optional[str] = None
 
@@ -34,7 +34,7 @@ class RoutedUsageEvent(BaseEvent):
     """A RoutedLLM call was answered: by which model, with how many tokens (once per call, streams included).
 
     `estimated` is True when the provider reported no usage and the tokens were counted
-    approximately (see `routellm_llamaindex.usage`). `LedgerEventHandler` turns these into a ledger.
+    approximately (see `routellm_llamaindex.usage`). `RoutingLedgerEventHandler` turns these into a ledger.
     """
 
     model: str

@@ -3,9 +3,9 @@
 ```python
 from llama_index.core.instrumentation import get_dispatcher
 from routellm_core.ledger import Price, RoutingLedger
-from routellm_llamaindex import LedgerEventHandler
+from routellm_llamaindex import RoutingLedgerEventHandler
 
-handler = LedgerEventHandler(ledger=RoutingLedger(strong_price=Price(2.5, 10), weak_price=Price(0.15, 0.6)))
+handler = RoutingLedgerEventHandler(ledger=RoutingLedger(strong_price=Price(2.5, 10), weak_price=Price(0.15, 0.6)))
 get_dispatcher().add_event_handler(handler)
 ...  # run the app; every RoutedLLM call in it is counted once
 print(handler.ledger.snapshot().as_dict())
@@ -28,14 +28,14 @@ from routellm_core.ledger import RoutingLedger
 from .events import RoutedUsageEvent
 
 
-class LedgerEventHandler(BaseEventHandler):
+class RoutingLedgerEventHandler(BaseEventHandler):
     """Records each `RoutedUsageEvent` into `ledger` (a new, unpriced one unless given)."""
 
     ledger: RoutingLedger = Field(default_factory=RoutingLedger, description="Where calls are counted.")
 
     @classmethod
     def class_name(cls) -> str:
-        return "LedgerEventHandler"
+        return "RoutingLedgerEventHandler"
 
     def handle(self, event: Any, **kwargs: Any) -> None:
         if isinstance(event, RoutedUsageEvent):

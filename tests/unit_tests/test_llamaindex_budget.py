@@ -21,7 +21,7 @@ from routellm_core import calibrate_threshold, load_router
 from routellm_core.adaptive import CostBudget
 from routellm_core.conversation import approx_token_count
 from routellm_core.ledger import Price, RoutingLedger
-from routellm_llamaindex import METADATA_KEY, LedgerEventHandler, RoutedLLM, RoutedUsageEvent
+from routellm_llamaindex import METADATA_KEY, RoutedLLM, RoutedUsageEvent, RoutingLedgerEventHandler
 from routellm_llamaindex.testing import KeywordRouter, MeteredMockLLM, NamedMockLLM, mock_usage, signed_echo
 from routellm_llamaindex.usage import reported_usage
 
@@ -207,7 +207,7 @@ def test_a_ledger_can_be_shared_and_prices_give_cost_and_saving():
 
 
 def test_the_event_handler_keeps_the_same_ledger_for_a_model_it_was_not_given():
-    handler = LedgerEventHandler(ledger=RoutingLedger(strong_price=STRONG_PRICE, weak_price=WEAK_PRICE))
+    handler = RoutingLedgerEventHandler(ledger=RoutingLedger(strong_price=STRONG_PRICE, weak_price=WEAK_PRICE))
     root = get_dispatcher()
     root.add_event_handler(handler)
     try:
@@ -251,7 +251,7 @@ def test_ledger_totals_equal_the_sum_of_per_call_usage_under_concurrency():
         router="length",
         threshold=0.55,
     )
-    handler = LedgerEventHandler()
+    handler = RoutingLedgerEventHandler()
     get_dispatcher().add_event_handler(handler)
     rng = random.Random(3)
     prompts = [f"question {i}: " + "x" * rng.randint(1, 900) for i in range(600)]

@@ -33,7 +33,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms.callbacks import llm_chat_callback
 from llama_index.core.tools import FunctionTool
 
-from routellm_core import ConversationError, RouteLLMError, Router, load_router
+from routellm_core import ConversationError, RouteLLMError, Router, RoutingDecision, load_router
 from routellm_core.adaptive import CostBudget
 from routellm_core.conversation import MAX_ROUTED_CHARS
 from routellm_core.ledger import Price, RoutingLedger
@@ -141,7 +141,7 @@ def test_a_conversation_without_text_fails_open_to_the_default_model(message, ca
     with caplog.at_level(logging.WARNING, logger="routellm_llamaindex"):
         response = make_llm(router=router).chat([message])
     assert meta(response)["model"] == "strong" and meta(response)["reason"] == "router_error"
-    assert meta(response)["error_type"] == "ConversationError" and math.isnan(meta(response)["win_probability"])
+    assert meta(response)["error"] == "ConversationError" and math.isnan(meta(response)["win_probability"])
     assert response.message.content.startswith("strong-model:")
     assert router.seen == []
     assert "no text" in caplog.text
@@ -238,7 +238,7 @@ def test_a_router_checkpoint_that_cannot_load_fails_open_or_raises(tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="routellm_llamaindex"):
         response = llm.chat(user(HARD))
     assert (meta(response)["model"], meta(response)["reason"]) == ("strong", "router_error")
-    assert meta(response)["error_type"] == "CheckpointError"
+    assert meta(response)["error"] == "CheckpointError"
     with pytest.raises(RouteLLMError):
         make_llm(router=str(broken), on_router_error="raise").chat(user(HARD))
 
@@ -270,7 +270,7 @@ def test_a_failing_router_fails_open_to_the_default_model_and_warns_once(nan, ca
         responses = [llm.chat(user(HARD)), llm.complete(EASY), asyncio.run(llm.achat(user(EASY)))]
     for response in responses:
         assert meta(response)["model"] == "strong" and meta(response)["reason"] == "router_error"
-        assert meta(response)["error_type"] == ("RouteLLMError" if nan else "RuntimeError")
+        assert meta(response)["error"] == ("RouteLLMError" if nan else "RuntimeError")
         assert meta(response)["threshold"] == 0.5
     warnings = [r for r in caplog.records if "could not route" in r.getMessage()]
     assert len(warnings) == 1
@@ -320,10 +320,10 @@ def test_without_fallback_the_original_exception_propagates_with_the_decision_at
     llm = make_llm(strong=broken_strong())
     with pytest.raises(TimeoutError, match="provider timed out") as caught:
         _call(llm, method, HARD)
-    attached = caught.value.routellm
-    assert (attached["model"], attached["model_name"], attached["reason"]) == ("strong", "strong-model", "routed")
-    assert attached["win_probability"] == 0.9 and attached["threshold"] == 0.5
-    assert any("went to the strong model" in note for note in caught.value.__notes__)
+    assert caught.value.routing_decision == RoutingDecision(
+        model="strong", win_probability=0.9, threshold=0.5, router="keyword", reason="routed"
+    )
+    assert any("went to the strong model (strong-model)" in note for note in caught.value.__notes__)
     assert llm.ledger.snapshot().calls == 0  # a failed call answered nothing
 
 
@@ -334,7 +334,7 @@ def test_with_fallback_the_other_model_answers_and_the_metadata_says_so(method, 
     for response in responses:
         m = meta(response)
         assert (m["model"], m["model_name"], m["reason"]) == ("weak", "weak-model", "fallback")
-        assert (m["fallback_from"], m["error_type"]) == ("strong", "TimeoutError")
+        assert (m["fallback_from"], m["error"]) == ("strong", "TimeoutError")
         assert m["win_probability"] == 0.9  # the router's verdict is kept
     assert responses[-1].message.content == f"weak-model: {HARD}"
     assert [(e.model, e.reason) for e in events if isinstance(e, RoutingDecisionEvent)] == [
@@ -355,11 +355,11 @@ class BrokenCompletions(NamedMockLLM):
 def test_completions_fall_back_too():
     llm = make_llm(strong=BrokenCompletions("strong-model"), fallback=True)
     m = meta(llm.complete(HARD))
-    assert (m["model"], m["fallback_from"], m["error_type"]) == ("weak", "strong", "ConnectionError")
+    assert (m["model"], m["fallback_from"], m["error"]) == ("weak", "strong", "ConnectionError")
     assert meta(asyncio.run(llm.acomplete(HARD)))["reason"] == "fallback"
     with pytest.raises(ConnectionError) as caught:
         make_llm(strong=BrokenCompletions("strong-model")).complete(HARD)
-    assert caught.value.routellm["model"] == "strong"
+    assert caught.value.routing_decision.model == "strong"
 
 
 def test_when_both_models_fail_the_second_error_propagates_with_the_fallback_decision():
@@ -367,7 +367,8 @@ def test_when_both_models_fail_the_second_error_propagates_with_the_fallback_dec
     llm = make_llm(strong=broken_strong(), weak=weak, fallback=True)
     with pytest.raises(ValueError, match="quota exceeded") as caught:
         llm.chat(user(HARD))
-    assert caught.value.routellm["reason"] == "fallback" and caught.value.routellm["model"] == "weak"
+    assert (caught.value.routing_decision.model, caught.value.routing_decision.reason) == ("weak", "fallback")
+    assert "fallback_from 'strong'" in caught.value.__notes__[0]
     assert isinstance(caught.value.__context__, TimeoutError)  # the first failure stays visible
     assert llm.ledger.snapshot().calls == 0
 
@@ -403,7 +404,7 @@ def test_a_stream_that_fails_midway_propagates_and_is_counted_once():
         for chunk in llm.stream_chat(user(HARD)):
             received.append(chunk)
     assert len(received) == 2 and {meta(c)["model"] for c in received} == {"strong"}
-    assert caught.value.routellm["model"] == "strong"  # no fallback once chunks were streamed
+    assert caught.value.routing_decision.model == "strong"  # no fallback once chunks were streamed
     snapshot = llm.ledger.snapshot()
     assert (snapshot.strong.calls, snapshot.weak.calls) == (1, 0)
 

@@ -86,7 +86,7 @@ def decisions(collected) -> list[RoutingDecisionEvent]:
 
 def test_all_names_are_exported():
     assert set(routellm_llamaindex.__all__) == {
-        "METADATA_KEY", "LedgerEventHandler", "RoutedLLM", "RoutedUsageEvent", "RoutingDecisionEvent"
+        "METADATA_KEY", "RoutingLedgerEventHandler", "RoutedLLM", "RoutedUsageEvent", "RoutingDecisionEvent"
     }
     for name in routellm_llamaindex.__all__:
         assert getattr(routellm_llamaindex, name) is not None
