@@ -264,7 +264,7 @@ class RoutedChatModel(BaseChatModel):
             if ledger is not None and ledger is not self.budget.ledger:
                 raise ValueError("a cost budget reads its own ledger: leave ledger out (it becomes budget.ledger)")
             ledger = self.budget.ledger
-            if ledger.strong_price == Price():
+            if ledger.strong_price == Price() and ledger.weak_price == Price():
                 raise ValueError(
                     "a cost budget needs prices: build its ledger with "
                     "RoutingLedger(strong_price=Price(...), weak_price=Price(...))"
