@@ -20,9 +20,9 @@ def default_data_root() -> Path:
     if configured:
         return Path(configured)
     # shared/routellm_core/data/files.py -> the checkout is parents[3]; the data folder sits beside it.
-    beside_checkout = Path(__file__).resolve().parents[4] / "shared" / "data"
-    if beside_checkout.is_dir():
-        return beside_checkout
+    parents = Path(__file__).resolve().parents
+    if len(parents) > 4 and (parents[4] / "shared" / "data").is_dir():
+        return parents[4] / "shared" / "data"
     raise DataError(
         f"no data folder: set {DATA_DIR_ENV} or pass root= (the folder holding arena_bench_v1/, llmrouter/, ...)"
     )
