@@ -1,5 +1,21 @@
-"""Router kinds. Importing this package registers every kind for checkpoint loading."""
+"""Router kinds. Importing this package registers every kind for checkpoint loading.
+
+None of these modules imports torch at import time: the learned routers score with numpy, and the
+transformer-based ones (BERT, causal LLM) import torch and transformers inside their methods.
+"""
 
 from .baselines import LengthRouter, RandomRouter
+from .bert import BertClassifierRouter
+from .causal_llm import CausalLLMRouter
+from .mf import MatrixFactorizationRouter
+from .sw_ranking import SWRankingRouter
 
-__all__ = ["LengthRouter", "RandomRouter"]
+__all__ = [
+    "BertClassifierRouter",
+    "CausalLLMRouter",
+    "DifficultyRouter",
+    "LengthRouter",
+    "MatrixFactorizationRouter",
+    "RandomRouter",
+    "SWRankingRouter",
+]
