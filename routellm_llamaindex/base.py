@@ -49,6 +49,7 @@ from routellm_core import (
     calibrate_threshold,
     load_router,
     routed_text,
+    threshold_for_share,
     validate_threshold,
 )
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
@@ -294,14 +295,19 @@ class RoutedLLM(FunctionCallingLLM):
         return self._calibrated_threshold
 
     def _live_threshold(self) -> AdaptiveThreshold:
-        """The adaptive threshold, started at the calibrated threshold when calibration prompts are given."""
+        """The adaptive threshold; with calibration prompts, started at their calibrated threshold and
+        warmed up on their scores (else 0.5 until the first live calls warm it up)."""
         if self._adaptive_threshold is None:
             fraction = self._budget.strong_fraction() if self._budget is not None else self.strong_fraction
             router = self.get_router() if self.calibration_prompts else None
             with _LOAD_LOCK:
                 if self._adaptive_threshold is None:
-                    start = None if router is None else calibrate_threshold(router, self.calibration_prompts, fraction)
-                    self._adaptive_threshold = AdaptiveThreshold(fraction, initial_threshold=start)
+                    scores = [] if router is None else router.win_probabilities(self.calibration_prompts)
+                    start = threshold_for_share(scores, fraction) if len(scores) else None
+                    live = AdaptiveThreshold(fraction, initial_threshold=start)
+                    for score in scores:
+                        live.observe(score)
+                    self._adaptive_threshold = live
         return self._adaptive_threshold
 
     def _known_threshold(self, override: Optional[float]) -> float:
