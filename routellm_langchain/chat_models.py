@@ -16,6 +16,7 @@ once in `ledger`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import threading
@@ -42,7 +43,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from routellm_core import (
     Router,
@@ -101,6 +102,32 @@ class _Call:
     run_manager: Any
     kwargs: dict[str, Any]
     bindings: dict[str, Any]
+
+
+@dataclass
+class _Loaded:
+    """A loaded router and the threshold state built with it."""
+
+    router: Router
+    calibrated_threshold: float | None = None
+    tracker: AdaptiveThreshold | None = None
+
+
+class RoutingState:
+    """What a routed model learns at run time, shared with the copies LangChain makes of it.
+
+    LangChain builds a new model object for each call that sets a configurable field, passing it
+    this object with the other fields. Each loaded router, with its calibrated or live threshold,
+    is kept under the settings it was built from: a copy with the same settings reuses it (the
+    router loads once, a live threshold keeps learning), a copy with other settings builds its own.
+    """
+
+    def __init__(self) -> None:
+        self.loaded: dict[tuple, _Loaded] = {}
+        self.logged_errors: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"RoutingState(loaded={len(self.loaded)})"
 
 
 class RoutedChatModel(BaseChatModel):
@@ -173,12 +200,12 @@ class RoutedChatModel(BaseChatModel):
     streaming: bool = False
     """Stream from the inner model even when invoked (tokens reach streaming callbacks)."""
 
+    routing_state: RoutingState = Field(default_factory=RoutingState, exclude=True, repr=False)
+    """Run-time state (loaded router, calibrated and live thresholds), shared with copies: not a setting."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    _router: Router | None = PrivateAttr(default=None)
-    _calibrated_threshold: float | None = PrivateAttr(default=None)
-    _tracker: AdaptiveThreshold | None = PrivateAttr(default=None)
-    _logged_errors: set[str] = PrivateAttr(default_factory=set)
+    _state_key: tuple | None = PrivateAttr(default=None)
 
     # ---- construction ------------------------------------------------------------------------
 
@@ -339,32 +366,53 @@ class RoutedChatModel(BaseChatModel):
     @property
     def adaptive_threshold(self) -> AdaptiveThreshold | None:
         """The live threshold in adaptive and budget modes (None until the router loads, or in fixed mode)."""
-        return self._tracker
+        loaded = self._loaded()
+        return None if loaded is None else loaded.tracker
 
     def get_router(self) -> Router:
         """The router, loaded (and the threshold calibrated or warmed up) on first use."""
-        return self._load()
+        return self._load().router
 
     def get_threshold(self) -> float:
         """The threshold that applies now: fixed, calibrated from `strong_fraction`, or live."""
-        self._load()
-        if self._tracker is not None:
-            return self._tracker.threshold
-        return self.threshold if self.threshold is not None else self._calibrated_threshold
+        loaded = self._load()
+        if loaded.tracker is not None:
+            return loaded.tracker.threshold
+        return self.threshold if self.threshold is not None else loaded.calibrated_threshold
 
-    def _load(self) -> Router:
-        if self._router is None:
+    def _settings_key(self) -> tuple:
+        """The settings a loaded router and its threshold state depend on (see `RoutingState`)."""
+        if self._state_key is None:
+            router = self.router if isinstance(self.router, Router) else str(self.router)
+            if self.threshold is not None and not self._is_live:
+                self._state_key = (router,)
+            else:
+                prompts = repr(self.calibration_prompts).encode("utf-8", "backslashreplace")
+                self._state_key = (
+                    router, self.strong_fraction, self.budget, self._is_live, self.routed_scope,
+                    hashlib.blake2b(prompts, digest_size=16).hexdigest(),
+                )
+        return self._state_key
+
+    def _loaded(self) -> _Loaded | None:
+        """The loaded router and threshold state, or None before the first routed call."""
+        return self.routing_state.loaded.get(self._settings_key())
+
+    def _load(self) -> _Loaded:
+        loaded = self._loaded()
+        if loaded is None:
             with _LOAD_LOCK:
-                if self._router is None:
-                    router = load_router(self.router)
+                loaded = self._loaded()
+                if loaded is None:
+                    loaded = _Loaded(load_router(self.router))
                     texts = [self._routed_text(self._as_messages(p)) for p in self.calibration_prompts or []]
-                    scores = router.win_probabilities(texts) if texts else None
+                    scores = loaded.router.win_probabilities(texts) if texts else None
                     if self._is_live:
-                        self._tracker = self._start_tracker(scores)
+                        loaded.tracker = self._start_tracker(scores)
                     elif self.threshold is None:
-                        self._calibrated_threshold = threshold_for_share(scores, self.strong_fraction)
-                    self._router = router
-        return self._router
+                        loaded.calibrated_threshold = threshold_for_share(scores, self.strong_fraction)
+                    self.routing_state.loaded[self._settings_key()] = loaded
+        return loaded
 
     def _start_tracker(self, scores: np.ndarray | None) -> AdaptiveThreshold:
         """A live threshold, started at the calibrated one and warmed up on the calibration scores."""
@@ -377,11 +425,15 @@ class RoutedChatModel(BaseChatModel):
 
     def _known_threshold(self, per_call: float | None) -> float:
         """The threshold that applies, without loading the router (NaN if only loading can tell)."""
-        if self._tracker is not None and per_call is None:
-            return self._tracker.threshold
-        for value in (per_call, self.threshold, self._calibrated_threshold):
-            if value is not None:
-                return value
+        if per_call is not None:
+            return per_call
+        if self.threshold is not None and not self._is_live:
+            return self.threshold
+        loaded = self._loaded()
+        if loaded is not None and loaded.tracker is not None:
+            return loaded.tracker.threshold
+        if loaded is not None and loaded.calibrated_threshold is not None:
+            return loaded.calibrated_threshold
         return math.nan
 
     # ---- decide ------------------------------------------------------------------------------
@@ -450,16 +502,17 @@ class RoutedChatModel(BaseChatModel):
 
     def _score(self, messages: list[BaseMessage]) -> float:
         """The router's win probability for a conversation (loads the router on first use)."""
-        router = self._load()
+        router = self._load().router
         score = router.win_probability(self._routed_text(messages))
         if not math.isfinite(score):
             raise RuntimeError(f"router {self.router_name!r} returned a win probability of {score!r}")
         return score
 
     def _decision_for_score(self, score: float, per_call: float | None, *, live: bool) -> RoutingDecision:
-        tracker = self._tracker
+        loaded = self._load()
+        tracker = loaded.tracker
         if tracker is None:
-            configured = self.threshold if self.threshold is not None else self._calibrated_threshold
+            configured = self.threshold if self.threshold is not None else loaded.calibrated_threshold
         elif live:
             if self.budget is not None:
                 tracker.set_strong_fraction(self.budget.strong_fraction())
@@ -473,8 +526,8 @@ class RoutedChatModel(BaseChatModel):
         """The router could not decide: the default model answers, and the metadata says why."""
         kind = type(error).__name__
         with _LOG_LOCK:
-            first = kind not in self._logged_errors
-            self._logged_errors.add(kind)
+            first = kind not in self.routing_state.logged_errors
+            self.routing_state.logged_errors.add(kind)
         if first:
             logger.warning(
                 "routellm: router %r could not route a call (%s: %.300s); such calls go to the %s model "

@@ -219,6 +219,19 @@ def test_per_call_overrides_still_apply_in_adaptive_mode():
     assert forced["threshold"] == model.get_threshold()
 
 
+def test_configured_copies_keep_feeding_the_same_adaptive_threshold():
+    from langchain_core.runnables import ConfigurableField
+
+    model = routed(router="length", strong_fraction=0.3, adaptive=True)
+    configurable = model.configurable_fields(route=ConfigurableField(id="route"))
+    config = {"configurable": {"route": "auto"}}  # each call runs on a new copy of the model
+    answers = [configurable.invoke(p, config=config) for p in length_prompts(9, 400, 2, 40)]
+    strong = [a.response_metadata["routellm"]["model"] == "strong" for a in answers]
+    # past the 100-call warm-up the copies route at the target share: they all feed one threshold
+    assert abs(np.mean(strong[100:]) - 0.3) <= 0.05
+    assert model.adaptive_threshold is not None and model.adaptive_threshold.threshold != 0.5
+
+
 # ---- cost budget mode ----------------------------------------------------------------------------
 
 

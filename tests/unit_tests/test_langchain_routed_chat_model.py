@@ -205,6 +205,25 @@ def test_route_and_threshold_are_configurable_fields():
     assert model.invoke("an easy one").response_metadata["routellm"]["model"] == "weak"
 
 
+def test_configured_copies_share_the_loaded_router_and_calibration(monkeypatch):
+    loads = []
+    real = chat_models.load_router
+    monkeypatch.setattr(chat_models, "load_router", lambda spec: loads.append(spec) or real(spec))
+    prompts = [" ".join(["word"] * n) for n in range(1, 21)]
+    model = routed(router="length", strong_fraction=0.3, calibration_prompts=prompts).configurable_fields(
+        route=ConfigurableField(id="route"), strong_fraction=ConfigurableField(id="strong_fraction")
+    )
+    for _ in range(3):  # LangChain builds a new model object for each of these calls
+        answer = model.invoke("hello there", config={"configurable": {"route": "auto"}})
+        assert answer.response_metadata["routellm"]["reason"] == "routed"
+    assert loads == ["length"]
+    # a copy with another share calibrates its own threshold
+    other = model.invoke("hello there", config={"configurable": {"strong_fraction": 0.9}})
+    assert loads == ["length", "length"]
+    expected = calibrate_threshold(load_router("length"), prompts, 0.9)
+    assert other.response_metadata["routellm"]["threshold"] == pytest.approx(expected)
+
+
 def test_decide_previews_a_decision_without_calling_a_model():
     model = routed()
     decision = model.decide("a hard one")
