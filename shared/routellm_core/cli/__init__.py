@@ -23,6 +23,7 @@ from . import route as _route  # noqa: E402,F401
 from . import eval as _eval  # noqa: E402,F401
 from . import calibrate as _calibrate  # noqa: E402,F401
 from . import data as _data  # noqa: E402,F401
+from . import train as _train  # noqa: E402,F401
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ transformer-based ones (BERT, causal LLM) import torch and transformers inside t
 from .baselines import LengthRouter, RandomRouter
 from .bert import BertClassifierRouter
 from .causal_llm import CausalLLMRouter
+from .difficulty import DifficultyRouter
 from .mf import MatrixFactorizationRouter
 from .sw_ranking import SWRankingRouter
 

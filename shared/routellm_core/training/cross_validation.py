@@ -39,7 +39,8 @@ def without_prompts(data: TrainingData, name: str, prompts: set[str]) -> Trainin
         source = outcomes[name].table["source"].iloc[0] if name in outcomes and len(outcomes[name]) else name
         drop = (battles["source"].astype(str) == str(source)) & battles["prompt"].astype(str).isin(prompts)
         battles = battles[~drop.to_numpy()].reset_index(drop=True)
-    return TrainingData(outcomes=outcomes, battles=battles, decontamination=data.decontamination)
+    return TrainingData(outcomes=outcomes, battles=battles, decontamination=data.decontamination,
+                        embeddings=data.embeddings)
 
 
 def head_to_head_benchmark(

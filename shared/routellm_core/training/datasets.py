@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..data import (
@@ -34,6 +35,18 @@ class TrainingData:
     battles: pd.DataFrame | None = None
     #: Decontamination figures per set (rows and prompts dropped per rule and evaluation set).
     decontamination: dict[str, dict] = field(default_factory=dict)
+    #: Embeddings of the clean prompts, by text (filled while decontaminating: each prompt embedded once).
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def embed(self, texts, embedder=None, progress: bool = True) -> np.ndarray:
+        """Embeddings of `texts`: from `embeddings` where known, the rest embedded (and cached on disk)."""
+        from .embeddings import embed_prompts
+
+        texts = [str(t) for t in texts]
+        missing = [t for t in dict.fromkeys(texts) if t not in self.embeddings]
+        if missing:
+            self.embeddings.update(zip(missing, embed_prompts(missing, embedder, progress=progress)))
+        return np.stack([self.embeddings[t] for t in texts]).astype(np.float32)
 
     def licences(self) -> dict[str, list[str]]:
         return licences_by_source(self.battles) if self.battles is not None else {}
@@ -55,6 +68,35 @@ class TrainingData:
         }
 
 
+def _merge_reports(text_rules: dict, embedding_rule: dict) -> dict:
+    """One decontamination record from the text-rules pass and the embedding pass that followed it."""
+    merged = dict(text_rules)
+    merged["rows_after"], merged["prompts_after"] = embedding_rule["rows_after"], embedding_rule["prompts_after"]
+    for key in ("dropped_rows", "dropped_prompts"):
+        merged[key] = {**text_rules.get(key, {}), **embedding_rule.get(key, {})}
+    merged["settings"] = embedding_rule.get("settings", text_rules.get("settings", {}))
+    return merged
+
+
+def _decontaminate_and_embed(table, eval_prompts, embedder, use_embeddings: bool, progress: bool):
+    """Decontaminate `table` and embed its clean prompts, embedding each prompt only once.
+
+    The text rules run first; the prompts they keep are embedded (cached on disk under the very key
+    the embedding rule uses), so the embedding rule and training share one pass over the model.
+    """
+    from ..data import embed_texts
+
+    text_clean, text_report = decontaminate(table, eval_prompts, use_embeddings=False, progress=progress)
+    frame = text_clean.table if isinstance(text_clean, PromptOutcomes) else text_clean
+    unique = [p for p in dict.fromkeys(frame["prompt"].astype(str).tolist()) if p.strip()]
+    vectors = embed_texts(unique, embedder, progress=progress, description="embedding training prompts")
+    lookup = dict(zip(unique, vectors))
+    if not use_embeddings:
+        return text_clean, text_report.to_dict(), lookup
+    clean, report = decontaminate(text_clean, eval_prompts, embedder, use_embeddings=True, progress=progress)
+    return clean, _merge_reports(text_report.to_dict(), report.to_dict()), lookup
+
+
 def load_training_data(
     names: Sequence[str],
     data_root: str | Path | None = None,
@@ -62,6 +104,7 @@ def load_training_data(
     *,
     clean: bool = True,
     use_embeddings: bool = True,
+    embedder=None,
     seed: int = 0,
     progress: bool = True,
     log=print,
@@ -70,7 +113,8 @@ def load_training_data(
 
     `data_root` is the data folder (default: `../shared/data` beside the checkout or
     `$ROUTELLM_DATA_DIR`), `evals_dir` the evaluation sets to decontaminate against (default:
-    `routellm_evals` inside it). Outcome tables become battles with the set's tie rule.
+    `routellm_evals` inside it). Outcome tables become battles with the set's tie rule. The clean
+    prompts' embeddings (computed once, cached on disk) are kept in `TrainingData.embeddings`.
     """
     if not names:
         raise ValueError("name at least one training set")
@@ -85,9 +129,12 @@ def load_training_data(
         loaded = load_training_set(name, data_root)
         spec_ties = training_set(name).ties if not Path(str(name)).is_file() else "keep"
         if clean:
-            loaded, report = decontaminate(loaded, eval_prompts, use_embeddings=use_embeddings, progress=progress)
-            data.decontamination[str(name)] = report.to_dict()
-            log(str(report))
+            loaded, report, vectors = _decontaminate_and_embed(loaded, eval_prompts, embedder, use_embeddings, progress)
+            data.decontamination[str(name)] = report
+            data.embeddings.update(vectors)
+            dropped = report["prompts_before"] - report["prompts_after"]
+            log(f"decontamination of {name}: dropped {dropped} of {report['prompts_before']} prompts "
+                f"({report['rows_before'] - report['rows_after']} rows); by rule: {report['dropped_prompts']}")
         if isinstance(loaded, PromptOutcomes):
             data.outcomes[str(name)] = loaded
             frames.append(loaded.to_battles(ties=spec_ties, seed=seed))

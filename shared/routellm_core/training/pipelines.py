@@ -15,7 +15,6 @@ from ..data import PAPER_STRONG_MODEL, PAPER_WEAK_MODEL
 from ..router import Router
 from .battles import BattleSet
 from .datasets import TrainingData
-from .embeddings import embed_prompts
 
 TRAINABLE_KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
 
@@ -46,7 +45,7 @@ def _train_mf(data: TrainingData, embedder=None, show_progress=True, balance="eq
     if rest:
         raise ValueError(f"unknown MF option(s) {sorted(rest)}")
     battles = battle_set(data, balance)
-    embeddings = embed_prompts(battles.prompts, embedder, progress=show_progress, description="embedding battles")
+    embeddings = data.embed(battles.prompts, embedder, progress=show_progress)
     router = train_mf(battles, embeddings, config, show_progress=show_progress)
     router.card["battles"] = battles.summary()
     return router
@@ -58,12 +57,64 @@ def _train_sw(data: TrainingData, embedder=None, show_progress=True, balance="eq
     if rest:
         raise ValueError(f"unknown SW ranking option(s) {sorted(rest)}")
     battles = battle_set(data, balance)
-    embeddings = embed_prompts(battles.prompts, embedder, progress=show_progress, description="embedding battles")
+    embeddings = data.embed(battles.prompts, embedder, progress=show_progress)
     router = SWRankingRouter(battles.models, embedding_dim=embeddings.shape[1], gamma=gamma, ridge=ridge)
     router.set_battles(embeddings, battles.prompt_index, battles.model_a, battles.model_b, battles.target,
                        battles.weight)
     router.card["battles"] = battles.summary()
     return router
+
+
+def _classifier_data(data: TrainingData, target: str, seed: int):
+    from .targets import classifier_targets
+
+    table = classifier_targets(data, target)
+    sets = table["set"].to_numpy()
+    weights = np.array([1.0 / (sets == s).sum() for s in sets])  # every set the same total weight
+    return table["prompt"].tolist(), table["target"].to_numpy(dtype=np.float64), weights * len(table)
+
+
+def _train_bert(data: TrainingData, embedder=None, show_progress=True, target="tier_win_rate",
+                base_model=None, max_length=128, **options):
+    from ..routers.bert import BertClassifierRouter
+    from .classifier import ClassifierConfig, fine_tune
+
+    config, rest = _split_options(ClassifierConfig, options)
+    if rest:
+        raise ValueError(f"unknown BERT option(s) {sorted(rest)}")
+    router = BertClassifierRouter(**({"base_model": base_model} if base_model else {}), max_length=max_length)
+    router.build_model(pretrained=True)
+    prompts, targets, weights = _classifier_data(data, target, config.seed)
+    fine_tune(router, prompts, targets, weights, config, show_progress=show_progress)
+    router.card["target"] = target
+    return router
+
+
+def _train_causal_llm(data: TrainingData, embedder=None, show_progress=True, target="tier_win_rate",
+                      base_model=None, trained_layers=2, max_length=128, **options):
+    from ..routers.causal_llm import CausalLLMRouter
+    from .classifier import ClassifierConfig, fine_tune
+
+    options = {"max_prompts": 2000, "epochs": 1, "lr": 1e-4, "batch_size": 8, **options}
+    config, rest = _split_options(ClassifierConfig, options)
+    if rest:
+        raise ValueError(f"unknown causal-LLM option(s) {sorted(rest)}")
+    router = CausalLLMRouter(**({"base_model": base_model} if base_model else {}), trained_layers=trained_layers,
+                             max_length=max_length)
+    prompts, targets, weights = _classifier_data(data, target, config.seed)
+    fine_tune(router, prompts, targets, weights, config, show_progress=show_progress)
+    router.card["target"] = target
+    return router
+
+
+def _train_difficulty(data: TrainingData, embedder=None, show_progress=True, strong=PAPER_STRONG_MODEL,
+                      weak=PAPER_WEAK_MODEL, **options):
+    from .difficulty import DifficultyConfig, train_difficulty
+
+    config, rest = _split_options(DifficultyConfig, options)
+    if rest:
+        raise ValueError(f"unknown difficulty option(s) {sorted(rest)}")
+    return train_difficulty(data, config, strong, weak, embedder, show_progress)
 
 
 def train_router(
@@ -85,6 +136,8 @@ def train_router(
     }
     if kind not in trainers:
         raise ValueError(f"unknown router kind {kind!r} to train; choose one of {', '.join(TRAINABLE_KINDS)}")
+    if kind == "difficulty":
+        options = {"strong": strong, "weak": weak, **options}
     router = trainers[kind](data, embedder=embedder, show_progress=show_progress, **options)
     router.strong_model, router.weak_model = strong, weak
     router.card = {"training_data": data.card(), **router.card}
@@ -97,7 +150,7 @@ def fit_and_score(kind: str, embedder=None, **options) -> Callable[[TrainingData
     def run(train: TrainingData, held_out: list[str]) -> np.ndarray:
         router = train_router(kind, train, embedder=embedder, show_progress=False, **options)
         if hasattr(router, "score_with_embeddings"):
-            return router.score_with_embeddings(held_out, embed_prompts(held_out, embedder, progress=False))
+            return router.score_with_embeddings(held_out, train.embed(held_out, embedder, progress=False))
         return router.win_probabilities(held_out)
 
     return run

@@ -1,0 +1,89 @@
+"""`routellm train`: train a router on named training sets and write a checkpoint directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+
+KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
+
+
+def _parse_params(pairs: list[str]) -> dict:
+    params = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise typer.BadParameter(f"--param takes key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params
+
+
+@app.command()
+def train(
+    kind: str = typer.Argument(..., help=f"Router kind: {', '.join(KINDS)}."),
+    data: str = typer.Option("arena_bench,llmrouter,mmlu_pro", "--data", "-d",
+                             help="Comma-separated training sets (names, or battle files in the battle schema)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Checkpoint directory to write."),
+    data_root: Optional[Path] = typer.Option(None, "--data-root", help="The data folder (default: ../shared/data)."),
+    evals: Optional[Path] = typer.Option(None, "--evals", help="Evaluation folder (default: DATA_ROOT/routellm_evals)."),
+    strong: str = typer.Option("gpt-4-1106-preview", "--strong", help="The strong model the router scores."),
+    weak: str = typer.Option("mistralai/Mixtral-8x7B-Instruct-v0.1", "--weak", help="The weak model it scores."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Hyper-parameter key=value (JSON values), repeatable."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (training and battle order)."),
+    evaluate: bool = typer.Option(True, "--eval/--no-eval", help="Score MMLU and GSM8K and record them in the card."),
+    eval_sample: Optional[int] = typer.Option(None, "--eval-sample", help="Score a seeded sample of each benchmark."),
+    cv: bool = typer.Option(False, "--cv/--no-cv", help="Also run the arena_bench 5-fold cross-validation."),
+    permissive_only: bool = typer.Option(False, "--permissive-only",
+                                         help="Refuse data that is not Apache-2.0/MIT (for routers that ship)."),
+    decontaminate: bool = typer.Option(True, "--decontaminate/--no-decontaminate",
+                                       help="Drop training prompts that match evaluation prompts."),
+) -> None:
+    """Train a router: load and decontaminate the data, fit, evaluate, and save with a card."""
+    from rich.console import Console
+
+    from ..data import default_data_root
+    from ..errors import RouteLLMError
+    from ..training.cross_validation import cross_validate
+    from ..training.datasets import load_training_data
+    from ..training.evaluate import evaluate_router, summary
+    from ..training.pipelines import fit_and_score, train_router
+
+    console = Console(stderr=True)
+    if kind not in KINDS:
+        raise typer.BadParameter(f"unknown router kind {kind!r}; choose one of {', '.join(KINDS)}")
+    names = [n.strip() for n in data.split(",") if n.strip()]
+    options = _parse_params(param)
+    if kind in ("mf", "bert", "causal_llm"):  # the kinds with a random component
+        options = {"seed": seed, **options}
+    try:
+        root = data_root or default_data_root()
+        evals_dir = evals or Path(root) / "routellm_evals"
+        training = load_training_data(names, root, evals_dir, clean=decontaminate, seed=seed, log=console.print)
+        if permissive_only:
+            training.require_permissive()
+        console.print(f"training a {kind} router on {training.card()['battles_per_source']}")
+        router = train_router(kind, training, strong=strong, weak=weak, **options)
+        router.name = out.name
+        figures = {}
+        if evaluate:
+            for name, result in evaluate_router(router, evals_dir, sample=eval_sample).items():
+                figures[name] = summary(result)
+        if cv:
+            result = cross_validate(fit_and_score(kind, strong=strong, weak=weak, **options), training, seed=seed,
+                                    router_name=out.name)
+            figures["arena_bench_cv5"] = summary(result)
+    except RouteLLMError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if figures:
+        router.card["evaluation"] = figures
+    router.save(out)
+    console.print(f"saved {kind} router to {out}")
+    typer.echo(json.dumps({"out": str(out), "kind": kind, "evaluation": figures}, indent=2))

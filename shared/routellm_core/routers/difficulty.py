@@ -1,0 +1,98 @@
+"""The pooled-difficulty router: how much a prompt separates strong models from weak ones.
+
+Direct battles between the router's two models are few and one-sided; outcomes of many models on
+the same prompt say more: a prompt that the field's stronger half solves and its weaker half fails
+is one where paying for the strong model buys quality. This router predicts that pooled target with
+a linear model on the prompt embedding plus cheap features (length, structure, task type; see
+`features`), and maps the prediction to P(strong wins) with a two-parameter logistic calibration.
+Scoring is one dot product per prompt after the embedding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..embedding import DEFAULT_EMBEDDING_MODEL
+from ..router import Router, register_router
+from .embedded import EmbeddingInput
+from .features import FEATURE_NAMES, prompt_features
+from .mf import sigmoid
+
+
+@register_router
+class DifficultyRouter(EmbeddingInput, Router):
+    kind = "difficulty"
+
+    def __init__(
+        self,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+        embedding_dim: int = 384,
+        use_features: bool = True,
+        name: str | None = None,
+    ):
+        super().__init__(name)
+        if embedding_dim < 1:
+            raise ValueError(f"embedding_dim must be positive, got {embedding_dim}")
+        self.embedding_model = embedding_model
+        self.embedding_dim = int(embedding_dim)
+        self.use_features = bool(use_features)
+        self.coef_ = np.zeros(self.input_dim, dtype=np.float32)
+        self.intercept_ = np.zeros(1, dtype=np.float32)
+        #: Logistic calibration of the linear score: P = sigmoid(scale * score + offset).
+        self.calibration_ = np.array([1.0, 0.0], dtype=np.float32)
+        self.feature_mean_ = np.zeros(len(FEATURE_NAMES), dtype=np.float32)
+        self.feature_scale_ = np.ones(len(FEATURE_NAMES), dtype=np.float32)
+
+    @property
+    def input_dim(self) -> int:
+        return self.embedding_dim + (len(FEATURE_NAMES) if self.use_features else 0)
+
+    def prompt_inputs(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        vectors = super().prompt_inputs(texts, embeddings)
+        if not self.use_features:
+            return vectors
+        features = (prompt_features(texts) - self.feature_mean_) / self.feature_scale_
+        return np.hstack([vectors, features.astype(np.float32)])
+
+    def linear_scores(self, inputs: np.ndarray) -> np.ndarray:
+        """The uncalibrated prediction of the pooled target (higher: the strong model matters more)."""
+        return np.asarray(inputs, dtype=np.float64) @ self.coef_.astype(np.float64) + float(self.intercept_[0])
+
+    def scores_from_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        scale, offset = (float(v) for v in self.calibration_)
+        return sigmoid(scale * self.linear_scores(inputs) + offset)
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "embedding_model": self.embedding_model,
+            "embedding_dim": self.embedding_dim,
+            "use_features": self.use_features,
+        }
+
+    def state_tensors(self) -> dict[str, np.ndarray]:
+        tensors = {"coef": self.coef_, "intercept": self.intercept_, "calibration": self.calibration_}
+        if self.use_features:
+            tensors |= {"feature_mean": self.feature_mean_, "feature_scale": self.feature_scale_}
+        return tensors
+
+    @classmethod
+    def expected_shapes(cls, params: dict[str, Any]) -> dict[str, tuple[int | None, ...]]:
+        n_features = len(FEATURE_NAMES) if params.get("use_features", True) else 0
+        shapes = {
+            "coef": (int(params.get("embedding_dim", 384)) + n_features,),
+            "intercept": (1,),
+            "calibration": (2,),
+        }
+        if n_features:
+            shapes |= {"feature_mean": (n_features,), "feature_scale": (n_features,)}
+        return shapes
+
+    @classmethod
+    def from_state(cls, params: dict[str, Any], tensors: dict[str, np.ndarray]) -> Router:
+        router = cls(**params)
+        router.coef_, router.intercept_, router.calibration_ = tensors["coef"], tensors["intercept"], tensors["calibration"]
+        if router.use_features:
+            router.feature_mean_, router.feature_scale_ = tensors["feature_mean"], tensors["feature_scale"]
+        return router

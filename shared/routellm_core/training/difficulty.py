@@ -1,0 +1,118 @@
+"""Train the pooled-difficulty router: weighted ridge regression from prompt inputs to pooled targets.
+
+Inputs are the prompt embedding and the cheap features, standardised for the fit (so one ridge
+penalty treats them alike) and folded back into raw-input coefficients afterwards. Every training set
+carries the same total weight by default, so 5k MMLU-Pro questions do not drown 300 chat prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..data import PAPER_STRONG_MODEL, PAPER_WEAK_MODEL
+from ..routers.difficulty import DifficultyRouter
+from ..routers.features import FEATURE_NAMES, prompt_features
+from .common import timed
+from .datasets import TrainingData
+from .targets import prompt_targets
+
+
+@dataclass
+class DifficultyConfig:
+    #: Which pooled target (see `targets`): tier_win_rate, tier_gain or field_difficulty.
+    target: str = "tier_win_rate"
+    #: Fit the target's within-set percentile rather than its raw value (one scale for every set).
+    use_rank: bool = True
+    #: Ridge penalty on standardised inputs.
+    alpha: float = 100.0
+    use_features: bool = True
+    #: Relative total weight of each set (missing sets: 1).
+    set_weights: dict[str, float] = field(default_factory=dict)
+
+
+def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+    """Coefficients and intercept minimising sum w (y - x b - c)^2 + alpha |b|^2 (x already scaled)."""
+    w = w / w.sum()
+    x_mean, y_mean = w @ x, w @ y
+    xc, yc = x - x_mean, y - y_mean
+    gram = (xc * w[:, None]).T @ xc * len(w)
+    coef = np.linalg.solve(gram + alpha * np.eye(x.shape[1]), (xc * w[:, None]).T @ yc * len(w))
+    return coef, float(y_mean - x_mean @ coef)
+
+
+def _fit_calibration(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(scale, offset) of a logistic fit of outcomes y in [0, 1] on scores z (a few Newton steps)."""
+    zs = (z - z.mean()) / max(z.std(), 1e-9)
+    a, b = 1.0, 0.0
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-(a * zs + b)))
+        g = np.array([((y - p) * zs).sum() - 1e-2 * a, (y - p).sum()])
+        h = np.array([[(p * (1 - p) * zs * zs).sum() + 1e-2, (p * (1 - p) * zs).sum()],
+                      [(p * (1 - p) * zs).sum(), (p * (1 - p)).sum() + 1e-9]])
+        a, b = np.array([a, b]) + np.linalg.solve(h, g)
+    scale = a / max(z.std(), 1e-9)
+    return np.array([scale, b - scale * z.mean()], dtype=np.float32)
+
+
+def train_difficulty(
+    data: TrainingData,
+    config: DifficultyConfig | None = None,
+    strong: str = PAPER_STRONG_MODEL,
+    weak: str = PAPER_WEAK_MODEL,
+    embedder=None,
+    show_progress: bool = True,
+) -> DifficultyRouter:
+    config = config or DifficultyConfig()
+    record: dict = {}
+    with timed(record):
+        table = prompt_targets(data.outcomes, config.target)
+        prompts = table["prompt"].tolist()
+        embeddings = data.embed(prompts, embedder, progress=show_progress)
+        router = DifficultyRouter(embedding_dim=embeddings.shape[1], use_features=config.use_features)
+        inputs = embeddings.astype(np.float64)
+        if config.use_features:
+            features = prompt_features(prompts)
+            router.feature_mean_ = features.mean(0).astype(np.float32)
+            router.feature_scale_ = features.std(0).clip(1e-6).astype(np.float32)
+            inputs = np.hstack([inputs, (features - router.feature_mean_) / router.feature_scale_])
+        y = table["rank" if config.use_rank else "target"].to_numpy(dtype=np.float64)
+        sets = table["set"].to_numpy()
+        weights = np.empty(len(table))
+        for name in np.unique(sets):
+            rows = sets == name
+            weights[rows] = config.set_weights.get(str(name), 1.0) / rows.sum()
+        mean, scale = inputs.mean(0), inputs.std(0).clip(1e-6)
+        coef, intercept = weighted_ridge((inputs - mean) / scale, y, weights, config.alpha)
+        router.coef_ = (coef / scale).astype(np.float32)
+        router.intercept_ = np.array([intercept - (mean / scale) @ coef], dtype=np.float32)
+        router.calibration_ = _calibration(router, data, inputs, strong, weak, embedder, show_progress)
+    router.card = {
+        "hyper_parameters": asdict(config),
+        "training_prompts_per_set": {str(k): int(v) for k, v in table["set"].value_counts().items()},
+        "training_time_seconds": record["training_seconds"],
+    }
+    return router
+
+
+def _calibration(router, data, inputs, strong, weak, embedder, show_progress) -> np.ndarray:
+    """Map linear scores to P(strong beats weak) using their head-to-head outcomes where a set has both."""
+    for table in data.outcomes.values():
+        try:
+            pair = table.head_to_head(strong, weak)
+        except ValueError:
+            continue
+        if len(pair) < 20:
+            continue
+        texts = pair["prompt"].astype(str).tolist()
+        z = router.linear_scores(router.prompt_inputs(texts, data.embed(texts, embedder, progress=show_progress)))
+        diff = pair["strong"].to_numpy(dtype=np.float64) - pair["weak"].to_numpy(dtype=np.float64)
+        return _fit_calibration(z, (diff > 0) + 0.5 * (diff == 0))
+    # No head-to-head data for the pair: centre and scale the training scores (0.5 = the median prompt).
+    z = inputs @ router.coef_.astype(np.float64) + float(router.intercept_[0])
+    spread = max(float(z.std()), 1e-9)
+    return np.array([1.0 / spread, -float(np.median(z)) / spread], dtype=np.float32)
+
+
+__all__ = ["DifficultyConfig", "FEATURE_NAMES", "train_difficulty", "weighted_ridge"]
