@@ -19,7 +19,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
-from routellm_langchain import RoutedChatModel
+from routellm_core.ledger import Price, RoutingLedger
+from routellm_langchain import RoutedChatModel, RoutingLedgerCallbackHandler
 from routellm_langchain.testing import FakeToolChatModel, ScriptedRouter
 
 pytestmark = pytest.mark.usefixtures("network_disabled")
@@ -148,3 +149,23 @@ def test_agent_provider_strategy_reaches_the_chosen_model_through_bind_tools():
     last_call = model.strong.calls[-1]["kwargs"]
     assert last_call["response_format"]["type"] == "json_schema"
     assert last_call["tools"][0]["function"]["name"] == "get_weather"
+
+
+def test_a_ledger_handler_on_an_agent_run_records_each_model_call_once():
+    model = routed()
+    agent = create_agent(model, tools=[get_weather])  # a model built elsewhere: only the run config is ours
+    ledger = RoutingLedger(strong_price=Price(10.0, 30.0), weak_price=Price(0.5, 1.5))
+    handler = RoutingLedgerCallbackHandler(ledger)
+    final = {}
+    for mode, payload in agent.stream(
+        {"messages": [("user", QUESTION)]}, stream_mode=["messages", "values"], config={"callbacks": [handler]}
+    ):
+        if mode == "values":
+            final = payload
+    answers = ai_messages(final)
+    snapshot = ledger.snapshot()
+    assert (snapshot.strong.calls, snapshot.weak.calls) == (2, 0)  # the tool call and the answer, once each
+    assert snapshot.strong.input_tokens == sum(m.usage_metadata["input_tokens"] for m in answers)
+    assert snapshot.strong.output_tokens == sum(m.usage_metadata["output_tokens"] for m in answers)
+    assert model.ledger.snapshot().strong == snapshot.strong  # the model's own ledger agrees
+    assert snapshot.cost == pytest.approx((snapshot.strong.input_tokens * 10 + snapshot.strong.output_tokens * 30) / 1e6)
