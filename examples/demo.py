@@ -24,7 +24,7 @@ from routellm_core import calibrate_threshold, load_router
 from routellm_core.embedding import DEFAULT_EMBEDDING_MODEL
 from routellm_demo import STRONG, WEAK, DemoModelError
 from routellm_demo.frameworks import DEFAULT_MAX_NEW_TOKENS, LocalChatModel
-from routellm_demo.report import CallRecord, Prices, add_call, calls_table, print_summary, summarize
+from routellm_demo.report import CallRecord, Prices, add_call, calls_table, one_line, print_summary, summarize
 
 PROMPTS = [
     "hi! how are you today?",
@@ -89,7 +89,7 @@ def load_models(args: argparse.Namespace, console: Console) -> tuple[LocalChatMo
     for source in (STRONG, WEAK):
         model, tokenizer = cache.load(source, console=console)
         pair.append(LocalChatModel(source.name, model, tokenizer, args.max_new_tokens))
-    console.print(f"models ready in {time.perf_counter() - started:.1f} s (cache: {cache.cache_root()})")
+    console.print(f"models ready in {time.perf_counter() - started:.1f} s (cache: {cache.display_path(cache.cache_root())})")
     return pair[0], pair[1]
 
 
@@ -102,8 +102,7 @@ def route_prompts(chat, models: dict[str, LocalChatModel], live: Live, table) ->
         seconds = time.perf_counter() - started
         records.append(record_call("LangChain", prompt, [{"role": "user", "content": prompt}],
                                    str(message.content), message.response_metadata["routellm"], seconds, models))
-        add_call(table, records[-1])
-        live.refresh()
+        show(records[-1], table, live)
     return records
 
 
@@ -149,9 +148,19 @@ def ask_questions(engine, models: dict[str, LocalChatModel], live: Live, table) 
         messages = [{"role": m.role.value, "content": m.content} for m in response.metadata["messages"]]
         records.append(record_call("LlamaIndex", query, messages, str(response.response),
                                    response.metadata["routellm"], seconds, models))
-        add_call(table, records[-1])
-        live.refresh()
+        show(records[-1], table, live)
     return records
+
+
+def show(record: CallRecord, table, live: Live) -> None:
+    """Add the call to the live table; where output is not a terminal (a log), also print a line now."""
+    add_call(table, record)
+    if live.console.is_terminal:
+        live.refresh()
+    else:
+        live.console.print(f"{record.via}: {record.model} (win probability {record.win_probability:.3f}, "
+                           f"threshold {record.threshold:.3f}) answered in {record.seconds:.1f} s: "
+                           f"{one_line(record.prompt, 60)}", highlight=False)
 
 
 def record_call(via, prompt, messages, answer, routing: dict, seconds, models) -> CallRecord:

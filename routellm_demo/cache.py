@@ -34,6 +34,14 @@ def cache_root() -> Path:
     return Path(base).expanduser() / "routellm-demo"
 
 
+def display_path(path: Path) -> str:
+    """`path` with the home folder written as ~ (shorter, and the same on every machine)."""
+    try:
+        return "~/" + Path(path).relative_to(Path.home()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def converted_dir(source: GgufSource, root: Path | None = None) -> Path:
     return Path(root or cache_root()) / source.key
 
@@ -91,7 +99,7 @@ def prepare(source: GgufSource, root: Path | None = None, console: Console | Non
         except OSError:
             if not is_prepared(source, root):  # not another process finishing the same job first
                 raise
-    console.print(f"prepared {source.name} in {time.perf_counter() - started:.0f} s -> {folder}")
+    console.print(f"prepared {source.name} in {time.perf_counter() - started:.0f} s -> {display_path(folder)}")
     return folder
 
 

@@ -115,3 +115,9 @@ def test_preparation_shows_progress(tmp_path, source, conversions):
     cache.prepare(source, tmp_path / "cache", Console(file=out, width=120))
     text = out.getvalue()
     assert "checking Fake/Model (sha256)" in text and "converting Fake/Model" in text and "prepared Fake/Model" in text
+
+
+def test_display_path_shortens_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache.display_path(tmp_path / ".cache" / "routellm-demo") == "~/.cache/routellm-demo"
+    assert cache.display_path(Path("/elsewhere/cache")) == "/elsewhere/cache"
