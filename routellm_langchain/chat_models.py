@@ -459,11 +459,12 @@ class RoutedChatModel(BaseChatModel):
             return route
         try:
             score = self._score(messages)
+            decision = self._decision_for_score(score, threshold, live=live)
         except Exception as error:
             if self.on_router_error == "raise":
                 raise
             return self._fail_open(error, threshold)
-        return Route(self._decision_for_score(score, threshold, live=live))
+        return Route(decision)
 
     async def _aroute(
         self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool
@@ -475,11 +476,12 @@ class RoutedChatModel(BaseChatModel):
             # Off the event loop. A cancelled call leaves the thread to finish its (bounded) scoring;
             # the decision, and with it the live threshold, is only touched once the score is back.
             score = await asyncio.to_thread(self._score, messages)
+            decision = self._decision_for_score(score, threshold, live=live)
         except Exception as error:
             if self.on_router_error == "raise":
                 raise
             return self._fail_open(error, threshold)
-        return Route(self._decision_for_score(score, threshold, live=live))
+        return Route(decision)
 
     def _route_without_router(
         self, messages: list[BaseMessage], model: str | None, threshold: float | None
