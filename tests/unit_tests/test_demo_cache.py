@@ -121,3 +121,93 @@ def test_display_path_shortens_the_home_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache.display_path(tmp_path / ".cache" / "routellm-demo") == "~/.cache/routellm-demo"
     assert cache.display_path(Path("/elsewhere/cache")) == "/elsewhere/cache"
+
+
+def write_tiny_gguf(path: Path) -> bytes:
+    """A tiny random Llama chat model as a GGUF file (byte-level BPE tokenizer, ChatML template)."""
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+    from tokenizers import pre_tokenizers
+
+    from routellm_demo.tiny import CHATML_TEMPLATE
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    tokens = alphabet + ["Ġt", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    types = [gguf.TokenType.NORMAL] * (len(alphabet) + 1) + [gguf.TokenType.CONTROL] * 3
+    vocab, hidden, ffn, heads, kv_heads = len(tokens), 32, 64, 4, 2
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_context_length(256)
+    writer.add_embedding_length(hidden)
+    writer.add_block_count(1)
+    writer.add_feed_forward_length(ffn)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv_heads)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_rope_dimension_count(hidden // heads)
+    writer.add_vocab_size(vocab)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges(["Ġ t"])
+    writer.add_bos_token_id(vocab - 2)
+    writer.add_eos_token_id(vocab - 1)
+    writer.add_pad_token_id(vocab - 3)
+    writer.add_chat_template(CHATML_TEMPLATE)
+    rng = np.random.default_rng(0)
+
+    def weight(name: str, *shape: int) -> None:
+        writer.add_tensor(name, (rng.standard_normal(shape) * 0.02).astype(np.float32))
+
+    kv_size = kv_heads * hidden // heads
+    weight("token_embd.weight", vocab, hidden)
+    writer.add_tensor("blk.0.attn_norm.weight", np.ones(hidden, np.float32))
+    weight("blk.0.attn_q.weight", hidden, hidden)
+    weight("blk.0.attn_k.weight", kv_size, hidden)
+    weight("blk.0.attn_v.weight", kv_size, hidden)
+    weight("blk.0.attn_output.weight", hidden, hidden)
+    writer.add_tensor("blk.0.ffn_norm.weight", np.ones(hidden, np.float32))
+    weight("blk.0.ffn_gate.weight", ffn, hidden)
+    weight("blk.0.ffn_up.weight", ffn, hidden)
+    weight("blk.0.ffn_down.weight", hidden, ffn)
+    writer.add_tensor("output_norm.weight", np.ones(hidden, np.float32))
+    weight("output.weight", vocab, hidden)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path.read_bytes()
+
+
+def test_a_chunked_gguf_is_joined_converted_cached_and_chats(tmp_path, monkeypatch):
+    """The real path on a tiny GGUF: chunks in three packages -> verified file -> transformers folder -> chat."""
+    from routellm_demo.frameworks import LocalChatModel
+
+    data = write_tiny_gguf(tmp_path / "tiny.gguf")
+    site = tmp_path / "site"
+    site.mkdir()
+    cut = [0, len(data) // 3, 2 * len(data) // 3, len(data)]
+    parts = []
+    for i in range(3):
+        name = f"fake-tiny-gguf-part{i + 1}"
+        module = fake_installed_package(site, name, "0.1", {"data/chunk.bin": data[cut[i] : cut[i + 1]]})
+        parts.append(PackagePart(name, "0.1", module, "data/chunk.bin"))
+    monkeypatch.syspath_prepend(str(site))
+    source = GgufSource("tiny-chat", "Tiny/Chat", tuple(parts), hashlib.sha256(data).hexdigest())
+    root = tmp_path / "cache"
+
+    model, tokenizer = cache.load(source, root, quiet())
+    folder = root / "tiny-chat"
+    assert (folder / "config.json").exists() and (folder / "model.safetensors").exists()
+    assert not list(folder.glob("*.gguf")) and sorted(p.name for p in root.iterdir()) == ["tiny-chat"]
+    assert model.config.model_type == "llama" and model.config.hidden_size == 32
+    assert tokenizer.decode(tokenizer("the cat", add_special_tokens=False)["input_ids"]) == "the cat"
+    assert "<|im_start|>assistant" in tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
+    )
+
+    monkeypatch.setattr(cache, "convert_gguf", lambda *a: pytest.fail("a prepared model was converted again"))
+    model2, _ = cache.load(source, root, quiet())
+    assert all((a == b).all() for a, b in zip(model.state_dict().values(), model2.state_dict().values()))
+    answer = LocalChatModel("Tiny/Chat", model2, tokenizer, max_new_tokens=3).as_langchain().invoke("hello")
+    assert isinstance(answer.content, str)
