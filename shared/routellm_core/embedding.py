@@ -44,7 +44,9 @@ class Embedder:
     """Normalised sentence embeddings with an in-memory LRU cache keyed by text.
 
     Texts are sorted by length before batching (padding costs grow with the longest text in a batch)
-    and the model loads on first use.
+    and the model loads on first use. Batches go straight through the model's tokenizer and forward
+    pass under `torch.inference_mode`: `SentenceTransformer.encode` adds about half a millisecond of
+    bookkeeping per call, which is most of what routing adds to the embedding (see docs/speed.md).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class Embedder:
         self.cache_size = cache_size
         self.device = device
         self._model = None
+        self._dimension: int | None = None
         self._load_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -77,27 +80,37 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        if self._dimension is None:
+            model = self.model
+            # sentence-transformers renamed the method; either name gives the output size
+            get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self._dimension = int(get())
+        return self._dimension
 
     def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         """Embed without touching the cache (float32, L2-normalised, one row per text)."""
         import torch
 
         texts = list(texts)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return out
+        model = self.model
         order = np.argsort([len(t) for t in texts], kind="stable")
         with torch.inference_mode():
-            vectors = self.model.encode(
-                [texts[i] for i in order],
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-        out = np.empty_like(vectors, dtype=np.float32)
-        out[order] = vectors
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                features = self._tokenize([texts[i] for i in rows])
+                if self.device != "cpu":
+                    features = {k: v.to(self.device) if hasattr(v, "to") else v for k, v in features.items()}
+                vectors = model(features)["sentence_embedding"].float()
+                out[rows] = torch.nn.functional.normalize(vectors, p=2.0, dim=1).cpu().numpy()
         return out
+
+    def _tokenize(self, texts: list[str]) -> dict:
+        model = self.model
+        preprocess = getattr(model, "preprocess", None)  # sentence-transformers >= 6; `tokenize` before
+        return preprocess(texts) if preprocess is not None else model.tokenize(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts, reusing cached vectors for texts seen before."""

@@ -1,0 +1,82 @@
+"""The speed benchmark runs end to end in its quick mode (no timing is asserted: only that it measures)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "routing_speed.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("routing_speed", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+
+
+def test_prompts_are_distinct_deterministic_and_about_the_asked_length(bench):
+    prompts = bench.make_prompts(200, words=30, seed=3)
+    assert len(set(prompts)) == 200
+    assert prompts == bench.make_prompts(200, words=30, seed=3)
+    assert prompts != bench.make_prompts(200, words=30, seed=4)
+    assert all(25 <= len(p.split()) <= 35 for p in prompts)
+
+
+def test_quick_run_measures_every_row_and_renders_tables(bench, tiny_st_dir, tmp_path):
+    settings = bench.Settings.quick(
+        embedding_model=str(tiny_st_dir), routers=["mf", "sw_ranking", "length"], imports=False,
+        single_prompts=3, batch_prompts=8,
+    )
+    result = bench.run_benchmark(settings)
+
+    assert [row["router"] for row in result["routers"]] == ["mf", "sw_ranking", "length"]
+    for row in result["routers"]:
+        assert row["single_p50_ms"] > 0 and row["single_p99_ms"] >= row["single_p50_ms"]
+        assert row["batch_per_s"] > 0 and math.isfinite(row["batch_per_s"])
+    mf, sw, length = result["routers"]
+    # embedding routers are compared with the bare encoder and time their cache hits; a baseline is not
+    assert mf["ratio_to_encoder"] == pytest.approx(mf["batch_per_s"] / result["encoder"]["batch_per_s"])
+    assert mf["cached_p50_ms"] > 0 and sw["cached_p50_ms"] > 0
+    assert length["ratio_to_encoder"] is None and length["cached_p50_ms"] is None
+    assert set(result["adapters"]) == {"RoutedChatModel.invoke", "RoutedLLM.chat"}
+    assert {(c["router"], c["metric"]) for c in result["targets"]} == {
+        ("mf", "single_p50_ms"), ("mf", "batch_per_s"), ("mf", "ratio_to_encoder"), ("sw_ranking", "batch_per_s"),
+    }
+    json.dumps(result)  # JSON-ready for --json
+
+    text = bench.markdown(result)
+    assert "| mf | stand-in (random weights) |" in text
+    assert "RoutedChatModel.invoke" in text and "bare sentence-transformers encode" in text
+
+
+def test_repeated_prompts_hit_the_embedding_cache(bench, tiny_st_dir):
+    from routellm_core.embedding import shared_embedder
+
+    (_, _, router), = bench.build_routers(["mf"], str(tiny_st_dir), sw_battles=10)
+    embedder = shared_embedder(str(tiny_st_dir))
+    embedder.clear_cache()
+    prompts = bench.make_prompts(5)
+    router.win_probabilities(prompts)
+    hits, misses = embedder.cache_hits, embedder.cache_misses
+    for prompt in prompts:
+        router.win_probability(prompt)
+    assert (embedder.cache_hits - hits, embedder.cache_misses - misses) == (5, 0)
+
+
+def test_unknown_router_names_are_refused(bench, tiny_st_dir):
+    with pytest.raises(Exception, match="unknown router 'nope'"):
+        bench.build_routers(["nope"], str(tiny_st_dir), sw_battles=10)
+
+
+def test_importing_the_langchain_adapter_does_not_import_torch(bench):
+    result = bench.check_imports(("routellm_langchain",))["routellm_langchain"]
+    assert result["torch"] is False and result["sentence_transformers"] is False
