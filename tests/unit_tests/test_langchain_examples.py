@@ -30,3 +30,12 @@ def test_example_runs_and_shows_both_models_and_why(name, expected, monkeypatch,
     assert "weak (" in out and "strong (" in out
     for text in expected:
         assert text in out
+
+
+def test_budget_example_holds_the_share_and_reports_the_ledgers(monkeypatch, capsys):
+    out = run_example("langchain_budget.py", monkeypatch, capsys, "--calls", "400")
+    windows = [float(line.split("strong share ")[1].split("%")[0]) for line in out.splitlines() if line.startswith("  calls")]
+    assert len(windows) == 8 and all(15 <= share <= 45 for share in windows[:4] + windows[5:])  # 30 % target; the window where prompts get longer catches up
+    for title in ("adaptive ledger: 400 calls", "budget ledger: 400 calls", "callback handler: 20 calls"):
+        assert title in out
+    assert "overall: spent" in out
