@@ -379,6 +379,14 @@ async def test_a_timeout_while_the_model_answers_leaves_no_work_behind():
     assert routing(await model.ainvoke("an easy one"))["model"] == "weak"  # the model still works
 
 
+async def test_a_timed_out_call_does_not_fall_back():
+    model = routed(strong=FakeToolChatModel(model_name=STRONG, delay=5.0), fallback=True)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(model.ainvoke("a hard one"), timeout=0.05)
+    assert await _settled() == set()
+    assert model.weak.calls == []  # cancellation is not a model failure
+
+
 async def test_a_cancelled_stream_closes_the_inner_stream_and_is_recorded_once():
     model = routed(strong=FakeToolChatModel(model_name=STRONG, reply="one two three four five six"))
     received = []
