@@ -60,16 +60,30 @@ QUERIES = [
 CONTEXT_PROMPT = "Answer the user's question using only this context:\n\n{context}"
 
 
+def unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--router", default="default", help="bundled router name or checkpoint directory")
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument(
-        "--strong-fraction", type=float, default=0.5,
+        "--strong-fraction", type=unit_interval, default=0.5,
         help="calibrate the threshold so this share of the demo prompts goes to the strong model (default 0.5)",
     )
-    choice.add_argument("--threshold", type=float, help="a fixed threshold instead of calibrating one")
-    parser.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help="answer length cap")
+    choice.add_argument("--threshold", type=unit_interval, help="a fixed threshold instead of calibrating one")
+    parser.add_argument("--max-new-tokens", type=positive_int, default=DEFAULT_MAX_NEW_TOKENS, help="answer length cap")
     parser.add_argument("--fake-models", action="store_true", help="tiny random in-process models (wiring check)")
     parser.add_argument("--embedding-model", default=DEFAULT_EMBEDDING_MODEL, help="for the query engine's index")
     parser.add_argument("--prepare-only", action="store_true", help="prepare (convert and cache) the models, then stop")

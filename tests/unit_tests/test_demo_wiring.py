@@ -123,3 +123,19 @@ def test_one_line_flattens_and_shortens():
 
 def test_missing_model_error_is_a_value_error():
     assert issubclass(DemoModelError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--threshold", "1.5"], "--threshold: must be a number in [0, 1], got 1.5"),
+        (["--strong-fraction", "nan"], "--strong-fraction: must be a number in [0, 1], got nan"),
+        (["--max-new-tokens", "0"], "--max-new-tokens: must be at least 1, got 0"),
+        (["--threshold", "0.3", "--strong-fraction", "0.2"], "not allowed with argument"),
+    ],
+)
+def test_demo_refuses_bad_options(demo, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        demo.parse_args(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
