@@ -123,27 +123,64 @@ def _standin(kind: str, embedding_model: str, embedding_dim: int, sw_battles: in
     return {"length": LengthRouter, "random": RandomRouter}[kind]()
 
 
-def build_routers(names: list[str], embedding_model: str, sw_battles: int) -> list[tuple[str, str, Any]]:
-    """(name, source, router) for each name: a bundled checkpoint by that name, else a stand-in kind."""
+@dataclass
+class Entry:
+    """One benchmarked router; `embedder` is the Embedder whose cache it reads (None: it embeds nothing)."""
+
+    name: str
+    source: str
+    router: Any
+    embedder: Any = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name} [{self.embedder.backend}]" if self.embedder is not None else self.name
+
+
+def _load(name: str, bundled: list[str], embedding_model: str, sw_battles: int) -> tuple[str, Any]:
     from routellm_core import load_router
-    from routellm_core.embedding import DEFAULT_EMBEDDING_MODEL, shared_embedder
+    from routellm_core.embedding import shared_embedder
+
+    if name in bundled:
+        router = load_router(name)
+        return f"bundled ({router.kind})", router
+    if name in LEARNED_KINDS + BASELINE_KINDS:
+        dimension = shared_embedder(embedding_model).dimension
+        source = "baseline" if name in BASELINE_KINDS else "stand-in (random weights)"
+        return source, _standin(name, embedding_model, dimension, sw_battles)
+    raise typer.BadParameter(f"unknown router {name!r}: use a bundled name ({bundled}) or a kind {LEARNED_KINDS + BASELINE_KINDS}")
+
+
+def build_routers(names: list[str], embedding_model: str, sw_battles: int, backends: tuple[str, ...] = ("torch",)) -> list[Entry]:
+    """An entry per name and embedding backend: a bundled checkpoint by that name, else a stand-in kind.
+
+    Embedding routers get one entry per embedding backend (torch, onnx); others one.
+    """
+    from routellm_core.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, shared_embedder
     from routellm_core.registry import bundled_checkpoint_names
 
     bundled = bundled_checkpoint_names() if embedding_model == DEFAULT_EMBEDDING_MODEL else []
-    dimension = None
-    out = []
+    entries = []
     for name in names:
-        if name in bundled:
-            router = load_router(name)
-            out.append((name, f"bundled ({router.kind})", router))
-        elif name in LEARNED_KINDS + BASELINE_KINDS:
-            if dimension is None:
-                dimension = shared_embedder(embedding_model).dimension
-            source = "baseline" if name in BASELINE_KINDS else "stand-in (random weights)"
-            out.append((name, source, _standin(name, embedding_model, dimension, sw_battles)))
-        else:
-            raise typer.BadParameter(f"unknown router {name!r}: use a bundled name ({bundled}) or a kind {LEARNED_KINDS + BASELINE_KINDS}")
-    return out
+        source, router = _load(name, bundled, embedding_model, sw_battles)
+        model = getattr(router, "embedding_model", None)
+        if model is None:
+            entries.append(Entry(name, source, router))
+            continue
+        for backend in backends:
+            embedder = shared_embedder(model)  # what the router uses unless given another
+            if backend != "torch":  # a second copy of the router, on its own embedder
+                source, router = _load(name, bundled, embedding_model, sw_battles)
+                embedder = Embedder(model, backend=backend)
+                router.set_embedder(embedder)
+            entries.append(Entry(name, source, router, embedder))
+    return entries
+
+
+def default_backends() -> list[str]:
+    import importlib.util
+
+    return ["torch"] + (["onnx"] if importlib.util.find_spec("onnxruntime") else [])
 
 
 def default_router_names(embedding_model: str) -> list[str]:
@@ -189,38 +226,32 @@ class Runs:
         return {key: (statistics.median(values) if values else None) for key, values in asdict(self).items()}
 
 
-def _embedding_models_of(router) -> list[str]:
-    name = getattr(router, "embedding_model", None)
-    return [name] if name else []
+def _clear_embedding_caches(entries: list[Entry]) -> None:
+    for entry in entries:
+        if entry.embedder is not None:
+            entry.embedder.clear_cache()
 
 
-def _clear_embedding_caches(routers) -> None:
-    from routellm_core.embedding import shared_embedder
-
-    for _, _, router in routers:
-        for name in _embedding_models_of(router):
-            shared_embedder(name).clear_cache()
-
-
-def bench_routers(routers, encoder, single: list[list[str]], batch: list[list[str]], batch_size: int, heavy_prompts: int):
+def bench_routers(entries: list[Entry], encoder, single: list[list[str]], batch: list[list[str]], batch_size: int, heavy_prompts: int):
     """Interleaved runs: per repeat, the bare encoder, then each router, on the same prompts."""
-    encoder_runs, runs = Runs(), {name: Runs() for name, _, _ in routers}
+    encoder_runs, runs = Runs(), {entry.key: Runs() for entry in entries}
     for repeat, (single_prompts, batch_prompts) in enumerate(zip(single, batch)):
         encode_one = lambda p: encoder.encode([p], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)  # noqa: E731
         encode_all = lambda ps: encoder.encode(ps, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)  # noqa: E731
         encoder_runs.add_single(_latencies_ms(encode_one, single_prompts))
         encoder_runs.batch_per_s.append(_throughput(encode_all, batch_prompts))
-        for name, _, router in routers:
+        for entry in entries:
+            router, row = entry.router, runs[entry.key]
             # Transformer routers (BERT, causal LLM) are far slower: fewer prompts keep a run short.
-            heavy = getattr(router, "kind", "") in ("bert", "causal_llm")
+            heavy = router.kind in ("bert", "causal_llm")
             these_single = single_prompts[: max(1, heavy_prompts // 4)] if heavy else single_prompts
             these_batch = batch_prompts[:heavy_prompts] if heavy else batch_prompts
-            _clear_embedding_caches(routers)
-            runs[name].add_single(_latencies_ms(router.win_probability, these_single))
-            _clear_embedding_caches(routers)
-            runs[name].batch_per_s.append(_throughput(router.win_probabilities, these_batch))
-            if _embedding_models_of(router):  # now cached: the repeated-prompt path
-                runs[name].cached_p50_ms.append(statistics.median(_latencies_ms(router.win_probability, these_batch[:100])))
+            _clear_embedding_caches(entries)
+            row.add_single(_latencies_ms(router.win_probability, these_single))
+            _clear_embedding_caches(entries)
+            row.batch_per_s.append(_throughput(router.win_probabilities, these_batch))
+            if entry.embedder is not None:  # now cached: the repeated-prompt path
+                row.cached_p50_ms.append(statistics.median(_latencies_ms(router.win_probability, these_batch[:100])))
         print(f"  repeat {repeat + 1}/{len(single)} done", file=sys.stderr)
     return encoder_runs, runs
 
@@ -306,6 +337,8 @@ class Settings:
     sw_battles: int = 60_000
     adapter_calls: int = 200
     imports: bool = True
+    #: Embedding backends to time the embedding routers on (default: torch, and onnx where installed).
+    backends: list[str] | None = None
 
     @classmethod
     def quick(cls, **overrides) -> Settings:
@@ -324,12 +357,13 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
     embedding_model = settings.embedding_model or DEFAULT_EMBEDDING_MODEL
     names = settings.routers or default_router_names(embedding_model)
     load_start = time.perf_counter()
-    routers = build_routers(names, embedding_model, settings.sw_battles)
+    backends = tuple(settings.backends or default_backends())
+    routers = build_routers(names, embedding_model, settings.sw_battles, backends)
     encoder = SentenceTransformer(resolve_model_path(embedding_model), device="cpu")
     warm = make_prompts(4, settings.words, seed=10_000)
     encoder.encode(warm, show_progress_bar=False)
-    for _, _, router in routers:
-        router.win_probabilities(warm)  # loads weights and tokenizers
+    for entry in routers:
+        entry.router.win_probabilities(warm)  # loads weights and tokenizers
     load_seconds = time.perf_counter() - load_start
 
     # Fresh prompts every repeat: nothing carries over between runs, in any cache.
@@ -339,21 +373,21 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
     encoder_runs, runs = bench_routers(routers, encoder, single, batch, settings.batch_size, settings.heavy_prompts)
     encoder_summary = encoder_runs.summary()
     rows = []
-    for name, source, router in routers:
-        summary = runs[name].summary()
-        is_embedding = bool(_embedding_models_of(router))
+    for entry in routers:
+        summary = runs[entry.key].summary()
         rows.append(
             {
-                "router": name,
-                "kind": router.kind,
-                "source": source,
+                "router": entry.name,
+                "kind": entry.router.kind,
+                "source": entry.source,
+                "backend": getattr(entry.embedder, "backend", None),
                 **summary,
-                "ratio_to_encoder": summary["batch_per_s"] / encoder_summary["batch_per_s"] if is_embedding else None,
+                "ratio_to_encoder": summary["batch_per_s"] / encoder_summary["batch_per_s"] if entry.embedder else None,
             }
         )
     return {
         "machine": machine_description(),
-        "settings": asdict(settings) | {"embedding_model": embedding_model, "routers": names},
+        "settings": asdict(settings) | {"embedding_model": embedding_model, "routers": names, "backends": list(backends)},
         "prompt_tokens": {"mean": float(np.mean(tokens)), "min": int(min(tokens)), "max": int(max(tokens))},
         "load_seconds": load_seconds,
         "encoder": {"model": embedding_model, **encoder_summary},
@@ -372,7 +406,9 @@ def target_checks(rows: list[dict]) -> list[dict]:
             value = row.get(metric)
             if row["kind"] == kind and value is not None:
                 met = value <= bound if op == "<=" else value >= bound
-                checks.append({"router": row["router"], "metric": metric, "target": f"{op} {bound:g}", "value": value, "met": met})
+                checks.append(
+                    {"router": row["router"], "backend": row["backend"], "metric": metric, "target": f"{op} {bound:g}", "value": value, "met": met}
+                )
     return checks
 
 
@@ -392,7 +428,7 @@ def tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
     encoder = result["encoder"]
     routing = [
         [
-            f"bare sentence-transformers encode ({Path(encoder['model']).name})", "floor",
+            f"bare sentence-transformers encode ({Path(encoder['model']).name})", "floor", "torch",
             _fmt(encoder["single_p50_ms"], 2), _fmt(encoder["single_p99_ms"], 2), _fmt(encoder["batch_per_s"]), "1.00", "—",
         ]
     ]
@@ -401,6 +437,7 @@ def tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
             [
                 f"{row['router']} ({row['kind']})" if row["router"] != row["kind"] else row["router"],
                 row["source"],
+                row["backend"] or "—",
                 _fmt(row["single_p50_ms"], 2),
                 _fmt(row["single_p99_ms"], 2),
                 _fmt(row["batch_per_s"]),
@@ -416,16 +453,16 @@ def tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         [package, _fmt(v["seconds"], 2), _fmt(v["torch"]), _fmt(v["sentence_transformers"])]
         for package, v in result["imports"].items()
     ]
-    targets = [[c["router"], c["metric"], c["target"], _fmt(c["value"], 2), _fmt(c["met"])] for c in result["targets"]]
+    targets = [[c["router"], c["backend"] or "—", c["metric"], c["target"], _fmt(c["value"], 2), _fmt(c["met"])] for c in result["targets"]]
     return [
         (
             "Routing (medians over repeats)",
-            ["router", "source", "single p50 ms", "single p99 ms", "batched prompts/s", "÷ encoder", "cached p50 ms"],
+            ["router", "source", "embedding", "single p50 ms", "single p99 ms", "batched prompts/s", "÷ encoder", "cached p50 ms"],
             routing,
         ),
         ("Adapter overhead, trivial router (median ms per call)", ["call", "inner model", "routed", "overhead", "<= 1 ms"], adapters),
         ("Imports (fresh interpreter)", ["package", "seconds", "imports torch", "imports sentence-transformers"], imports),
-        ("Targets", ["router", "metric", "target", "measured", "met"], targets),
+        ("Targets", ["router", "embedding", "metric", "target", "measured", "met"], targets),
     ]
 
 
@@ -459,7 +496,7 @@ def print_rich(result: dict[str, Any], console: Console) -> None:
             continue
         table = Table(title=title, title_justify="left")
         for i, column in enumerate(header):
-            table.add_column(column, justify="left" if i < 2 else "right")
+            table.add_column(column, justify="left" if i < 3 else "right")
         for row in rows:
             table.add_row(*row)
         console.print(table)
@@ -473,6 +510,7 @@ def main(
     batch_prompts: int | None = typer.Option(None, min=1, help="Prompts in the batched call per repeat."),
     words: int = typer.Option(30, min=1, help="Words per synthetic prompt (±5)."),
     embedding_model: str | None = typer.Option(None, help="A sentence-transformers model directory (default: MiniLM)."),
+    backends: str | None = typer.Option(None, help="Embedding backends, comma-separated (default: torch, and onnx where installed)."),
     threads: int | None = typer.Option(None, min=1, help="torch intra-op threads (default: torch's choice)."),
     as_markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables instead of terminal tables."),
     json_path: Path | None = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
@@ -488,6 +526,8 @@ def main(
         if value is not None
     }
     overrides |= {"words": words, "embedding_model": embedding_model}
+    if backends:
+        overrides["backends"] = [name.strip() for name in backends.split(",") if name.strip()]
     if routers:
         overrides["routers"] = [name.strip() for name in routers.split(",") if name.strip()]
     settings = Settings.quick(**overrides) if quick else Settings(**overrides)
@@ -497,7 +537,7 @@ def main(
     if as_markdown:
         print(markdown(result), end="")
     else:
-        print_rich(result, Console())
+        print_rich(result, Console() if sys.stdout.isatty() else Console(width=160))
 
 
 if __name__ == "__main__":

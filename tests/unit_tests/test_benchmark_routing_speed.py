@@ -31,38 +31,45 @@ def test_prompts_are_distinct_deterministic_and_about_the_asked_length(bench):
     assert all(25 <= len(p.split()) <= 35 for p in prompts)
 
 
-def test_quick_run_measures_every_row_and_renders_tables(bench, tiny_st_dir, tmp_path):
+def test_quick_run_measures_every_row_and_renders_tables(bench, tiny_st_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))  # where an onnx export would go
     settings = bench.Settings.quick(
         embedding_model=str(tiny_st_dir), routers=["mf", "sw_ranking", "length"], imports=False,
         single_prompts=3, batch_prompts=8,
     )
     result = bench.run_benchmark(settings)
 
-    assert [row["router"] for row in result["routers"]] == ["mf", "sw_ranking", "length"]
+    backends = bench.default_backends()  # torch, and onnx where onnxruntime is installed
+    expected = [("mf", b) for b in backends] + [("sw_ranking", b) for b in backends] + [("length", None)]
+    assert [(row["router"], row["backend"]) for row in result["routers"]] == expected
     for row in result["routers"]:
         assert row["single_p50_ms"] > 0 and row["single_p99_ms"] >= row["single_p50_ms"]
         assert row["batch_per_s"] > 0 and math.isfinite(row["batch_per_s"])
-    mf, sw, length = result["routers"]
+    mf, sw, length = result["routers"][0], result["routers"][len(backends)], result["routers"][-1]
     # embedding routers are compared with the bare encoder and time their cache hits; a baseline is not
     assert mf["ratio_to_encoder"] == pytest.approx(mf["batch_per_s"] / result["encoder"]["batch_per_s"])
     assert mf["cached_p50_ms"] > 0 and sw["cached_p50_ms"] > 0
     assert length["ratio_to_encoder"] is None and length["cached_p50_ms"] is None
     assert set(result["adapters"]) == {"RoutedChatModel.invoke", "RoutedLLM.chat"}
-    assert {(c["router"], c["metric"]) for c in result["targets"]} == {
-        ("mf", "single_p50_ms"), ("mf", "batch_per_s"), ("mf", "ratio_to_encoder"), ("sw_ranking", "batch_per_s"),
+    assert {(c["router"], c["backend"], c["metric"]) for c in result["targets"]} == {
+        (router, backend, metric)
+        for backend in backends
+        for router, metric in [("mf", "single_p50_ms"), ("mf", "batch_per_s"), ("mf", "ratio_to_encoder"), ("sw_ranking", "batch_per_s")]
     }
     json.dumps(result)  # JSON-ready for --json
 
     text = bench.markdown(result)
-    assert "| mf | stand-in (random weights) |" in text
+    assert "| mf | stand-in (random weights) | torch |" in text
     assert "RoutedChatModel.invoke" in text and "bare sentence-transformers encode" in text
 
 
 def test_repeated_prompts_hit_the_embedding_cache(bench, tiny_st_dir):
     from routellm_core.embedding import shared_embedder
 
-    (_, _, router), = bench.build_routers(["mf"], str(tiny_st_dir), sw_battles=10)
+    (entry,) = bench.build_routers(["mf"], str(tiny_st_dir), sw_battles=10)
+    router = entry.router
     embedder = shared_embedder(str(tiny_st_dir))
+    assert entry.embedder is embedder  # the cache the benchmark clears is the one the router reads
     embedder.clear_cache()
     prompts = bench.make_prompts(5)
     router.win_probabilities(prompts)
