@@ -87,7 +87,7 @@ def prepare(source: GgufSource, root: Path | None = None, console: Console | Non
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(f"checking {source.name} (sha256)", total=total_size(source))
             gguf = assemble_gguf(source, staging, advance=lambda n: progress.advance(task, n))
-        console.print(f"converting {source.name} from GGUF with transformers (once; about a minute) ...")
+        console.print(f"converting {source.name} from GGUF with transformers (done once; one to a few minutes) ...")
         staged = staging / "model"
         convert_gguf(gguf, staged)
         marker = {"name": source.name, "sha256": source.sha256, "prepared": time.strftime("%Y-%m-%dT%H:%M:%S")}
