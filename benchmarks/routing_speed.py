@@ -16,9 +16,11 @@ Measured, as medians over `--repeats` runs:
   against the inner fake model's own call;
 - whether importing each package imports torch (a fresh interpreter each).
 
-Learned routers come from the bundled checkpoints where present; otherwise a stand-in of the same
-kind and size is built (random weights: scores are meaningless, timings are not). Prompts are
-synthetic: distinct, about `--words` words each, deterministic for a seed.
+Learned routers come from the bundled checkpoints where present; otherwise an untrained stand-in of
+the same kind and size is built (MF and SW ranking with random weights, BERT and the causal LLM as
+their base models with an untrained read-out): its scores are meaningless, its timings are not.
+Embedding routers are timed on each embedding backend installed (torch; onnx with the `onnx` extra).
+Prompts are synthetic: distinct, about `--words` words each, deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def make_prompts(n: int, words: int = 30, seed: int = 0) -> list[str]:
 
 
 def _standin(kind: str, embedding_model: str, embedding_dim: int, sw_battles: int):
-    """A router of `kind` with random weights, sized like a trained one."""
+    """An untrained router of `kind`, sized like a trained one."""
     from routellm_core.router import DEFAULT_STRONG_MODEL, DEFAULT_WEAK_MODEL
     from routellm_core.routers import (
         BertClassifierRouter,
@@ -146,7 +148,7 @@ def _load(name: str, bundled: list[str], embedding_model: str, sw_battles: int) 
         return f"bundled ({router.kind})", router
     if name in LEARNED_KINDS + BASELINE_KINDS:
         dimension = shared_embedder(embedding_model).dimension
-        source = "baseline" if name in BASELINE_KINDS else "stand-in (random weights)"
+        source = "baseline" if name in BASELINE_KINDS else "stand-in (untrained)"
         return source, _standin(name, embedding_model, dimension, sw_battles)
     raise typer.BadParameter(f"unknown router {name!r}: use a bundled name ({bundled}) or a kind {LEARNED_KINDS + BASELINE_KINDS}")
 
@@ -243,9 +245,9 @@ def bench_routers(entries: list[Entry], encoder, single: list[list[str]], batch:
         for entry in entries:
             router, row = entry.router, runs[entry.key]
             # Transformer routers (BERT, causal LLM) are far slower: fewer prompts keep a run short.
-            heavy = router.kind in ("bert", "causal_llm")
-            these_single = single_prompts[: max(1, heavy_prompts // 4)] if heavy else single_prompts
-            these_batch = batch_prompts[:heavy_prompts] if heavy else batch_prompts
+            heavy = {"bert": heavy_prompts, "causal_llm": max(1, heavy_prompts // 2)}.get(router.kind)
+            these_single = single_prompts[: max(1, heavy // 4)] if heavy else single_prompts
+            these_batch = batch_prompts[:heavy] if heavy else batch_prompts
             _clear_embedding_caches(entries)
             row.add_single(_latencies_ms(router.win_probability, these_single))
             _clear_embedding_caches(entries)
@@ -369,7 +371,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
     # Fresh prompts every repeat: nothing carries over between runs, in any cache.
     single = [make_prompts(settings.single_prompts, settings.words, seed=2 * r + 1) for r in range(settings.repeats)]
     batch = [make_prompts(settings.batch_prompts, settings.words, seed=2 * r + 2) for r in range(settings.repeats)]
-    tokens = [len(ids) for ids in encoder.tokenize(batch[0])["input_ids"]]
+    tokens = [len(encoder.tokenizer(p)["input_ids"]) for p in batch[0]]
     encoder_runs, runs = bench_routers(routers, encoder, single, batch, settings.batch_size, settings.heavy_prompts)
     encoder_summary = encoder_runs.summary()
     rows = []
@@ -473,7 +475,7 @@ def header_lines(result: dict[str, Any]) -> list[str]:
         f"({machine['torch_threads']} threads), Python {machine['python']}, load average {machine['load_average']}",
         f"prompts: {settings['words']}±5 words ({tokens['mean']:.0f} tokens on average, {tokens['min']}-{tokens['max']}); "
         f"{settings['single_prompts']} single and {settings['batch_prompts']} batched per repeat "
-        f"({settings['heavy_prompts']} batched for BERT and the causal LLM), {settings['repeats']} repeats, "
+        f"({settings['heavy_prompts']} batched for BERT, half that for the causal LLM; a quarter of those single), {settings['repeats']} repeats, "
         f"encode batch size {settings['batch_size']}; models loaded in {result['load_seconds']:.1f} s",
     ]
 

@@ -59,7 +59,7 @@ def test_quick_run_measures_every_row_and_renders_tables(bench, tiny_st_dir, tmp
     json.dumps(result)  # JSON-ready for --json
 
     text = bench.markdown(result)
-    assert "| mf | stand-in (random weights) | torch |" in text
+    assert "| mf | stand-in (untrained) | torch |" in text
     assert "RoutedChatModel.invoke" in text and "bare sentence-transformers encode" in text
 
 
