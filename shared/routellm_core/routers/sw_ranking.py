@@ -144,18 +144,22 @@ class SWRankingRouter(EmbeddingInput, Router):
         """Fitted Bradley-Terry strength of every model (columns) for every query (rows)."""
         if len(self.battles_) == 0:
             raise ValueError(f"router {self.name!r} has no training battles; call set_battles first")
+        # In the stored embeddings' dtype: a float64 query would copy the whole matrix to float64 per batch.
+        queries = np.asarray(query_embeddings, dtype=self.prompt_embeddings_.dtype)
+        log_gamma = np.log(self.gamma).astype(queries.dtype)
         out = []
-        for start in range(0, len(query_embeddings), self.batch_size):
-            sims = query_embeddings[start : start + self.batch_size] @ self.prompt_embeddings_.T
+        for start in range(0, len(queries), self.batch_size):
+            sims = queries[start : start + self.batch_size] @ self.prompt_embeddings_.T
             top = np.maximum(sims.max(axis=1, keepdims=True), 1e-6)
-            weights = self.gamma ** (1.0 + sims / top)
+            # gamma ** (1 + sims / top) up to the constant factor gamma, which `_fit`'s per-query rescaling cancels
+            weights = np.exp(sims / top * log_gamma)
             out.append(self._fit(self._totals.T.dot(weights.T).T, self._wins.T.dot(weights.T).T))
         return np.vstack(out)
 
     def scores_from_inputs(self, query_embeddings: np.ndarray) -> np.ndarray:
         strong = model_index(self.models, self.strong_model, "strong")
         weak = model_index(self.models, self.weak_model, "weak")
-        theta = self.strengths(np.asarray(query_embeddings, dtype=np.float64))
+        theta = self.strengths(query_embeddings)
         return sigmoid(theta[:, strong] - theta[:, weak])
 
     # ---- persistence -------------------------------------------------------------------------
