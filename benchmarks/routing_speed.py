@@ -365,6 +365,8 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
     warm = make_prompts(4, settings.words, seed=10_000)
     encoder.encode(warm, show_progress_bar=False)
     for entry in routers:
+        if entry.embedder is not None:
+            entry.embedder.batch_size = settings.batch_size  # the bare encoder's too: equal footing
         entry.router.win_probabilities(warm)  # loads weights and tokenizers
     load_seconds = time.perf_counter() - load_start
 
@@ -511,6 +513,7 @@ def main(
     single_prompts: int | None = typer.Option(None, min=1, help="Distinct prompts timed one at a time per repeat."),
     batch_prompts: int | None = typer.Option(None, min=1, help="Prompts in the batched call per repeat."),
     words: int = typer.Option(30, min=1, help="Words per synthetic prompt (±5)."),
+    batch_size: int = typer.Option(32, min=1, help="Prompts per forward pass, for the routers' embedders and the bare encoder."),
     embedding_model: str | None = typer.Option(None, help="A sentence-transformers model directory (default: MiniLM)."),
     backends: str | None = typer.Option(None, help="Embedding backends, comma-separated (default: torch, and onnx where installed)."),
     threads: int | None = typer.Option(None, min=1, help="torch intra-op threads (default: torch's choice)."),
@@ -527,7 +530,7 @@ def main(
         for key, value in {"repeats": repeats, "single_prompts": single_prompts, "batch_prompts": batch_prompts}.items()
         if value is not None
     }
-    overrides |= {"words": words, "embedding_model": embedding_model}
+    overrides |= {"words": words, "batch_size": batch_size, "embedding_model": embedding_model}
     if backends:
         overrides["backends"] = [name.strip() for name in backends.split(",") if name.strip()]
     if routers:
