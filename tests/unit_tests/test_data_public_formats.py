@@ -134,6 +134,15 @@ def test_hub_name_downloads_through_huggingface_hub(tmp_path, monkeypatch):
     assert calls[-1][0] == "routellm/gpt4_judge_battles"
 
 
+def test_registry_reads_online_formats_from_a_local_path(tmp_path):
+    path = tmp_path / "train.csv"
+    arena_55k_table().to_csv(path, index=False)
+    assert len(load_training_set(f"chatbot_arena={path}", root=tmp_path / "ignored")) == 4
+    assert len(load_training_set("chatbot_arena", path=str(path))) == 4
+    with pytest.raises(DataError, match="reads the data folder"):
+        load_training_set(f"arena_bench={path}")
+
+
 def test_hub_failure_is_a_clear_error(monkeypatch):
     import huggingface_hub
 

@@ -25,7 +25,7 @@ class TrainingSet:
     licence: str
     description: str
     ties: Literal["keep", "drop"] = "keep"  # how its outcomes become battles by default
-    online: bool = False  # True: the first argument is a file or hub name, not the data folder
+    online: bool = False  # True: read from a file or a hub dataset (``name=PATH``), not the data folder
 
 
 TRAINING_SETS: dict[str, TrainingSet] = {
@@ -52,9 +52,20 @@ _ALIASES = {"arena_bench_v1": "arena_bench", "arena_hard_v01": "arena_hard", "mm
             "lmsys-arena-human-preference-55k": "chatbot_arena", "arena_55k": "chatbot_arena"}
 
 
+def split_source(name: str) -> tuple[str, str | None]:
+    """``"chatbot_arena=train.csv"`` -> ``("chatbot_arena", "train.csv")``; a bare name -> ``(name, None)``."""
+    name = str(name).strip()
+    if "=" in name:
+        base, location = name.split("=", 1)
+        return base.strip(), location.strip() or None
+    return name, None
+
+
 def training_set(name: str) -> TrainingSet:
-    key = str(name).strip().lower().replace("-", "_")
-    key = _ALIASES.get(str(name).strip().lower(), _ALIASES.get(key, key))
+    """The registered set for a name or alias (``name=PATH`` forms give the set of ``name``)."""
+    base, _ = split_source(name)
+    key = base.lower().replace("-", "_")
+    key = _ALIASES.get(base.lower(), _ALIASES.get(key, key))
     if key not in TRAINING_SETS:
         raise DataError(f"unknown training set {name!r}; choose one of {', '.join(TRAINING_SETS)}"
                         " or give a battle file (CSV/JSONL/Parquet)")
@@ -64,15 +75,20 @@ def training_set(name: str) -> TrainingSet:
 def load_training_set(name: str, root: str | Path | None = None, **options):
     """Load a training set by name: a `PromptOutcomes`, a battle DataFrame or a prompt DataFrame.
 
-    ``root`` is the data folder for the local sets; for ``chatbot_arena`` and ``gpt4_judge_battles`` it
-    is a local file / folder in that format, or None for the hub (online users). A path to an existing
-    file loads it as a plain battle file. ``options`` go to the loader.
+    ``root`` is the data folder of the local sets. ``chatbot_arena`` and ``gpt4_judge_battles`` read
+    from their public hub dataset (online users), or from a local file or folder in that format named
+    as ``"chatbot_arena=PATH"`` or with ``path=PATH``. A path to an existing file loads it as a plain
+    battle file. Other ``options`` go to the loader.
     """
     if Path(str(name)).is_file():
         return load_battle_file(name, **options)
     spec = training_set(name)
+    _, location = split_source(name)
+    location = options.pop("path", None) or location
     if spec.online:
-        return spec.loader(root, **options) if root is not None else spec.loader(**options)
+        return spec.loader(location, **options) if location is not None else spec.loader(**options)
+    if location is not None:
+        raise DataError(f"{spec.name} reads the data folder (root=), not a path: {location!r}")
     return spec.loader(root, **options)
 
 
