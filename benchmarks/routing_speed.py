@@ -356,6 +356,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
 
     from routellm_core.embedding import DEFAULT_EMBEDDING_MODEL, resolve_model_path
 
+    machine = machine_description()  # with the load average at the start
     embedding_model = settings.embedding_model or DEFAULT_EMBEDDING_MODEL
     names = settings.routers or default_router_names(embedding_model)
     load_start = time.perf_counter()
@@ -389,15 +390,18 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
                 "ratio_to_encoder": summary["batch_per_s"] / encoder_summary["batch_per_s"] if entry.embedder else None,
             }
         )
+    adapters = bench_adapters(settings.repeats, settings.adapter_calls)
+    imports = check_imports() if settings.imports else {}
+    machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return {
-        "machine": machine_description(),
+        "machine": machine,
         "settings": asdict(settings) | {"embedding_model": embedding_model, "routers": names, "backends": list(backends)},
         "prompt_tokens": {"mean": float(np.mean(tokens)), "min": int(min(tokens)), "max": int(max(tokens))},
         "load_seconds": load_seconds,
         "encoder": {"model": embedding_model, **encoder_summary},
         "routers": rows,
-        "adapters": bench_adapters(settings.repeats, settings.adapter_calls),
-        "imports": check_imports() if settings.imports else {},
+        "adapters": adapters,
+        "imports": imports,
         "targets": target_checks(rows),
     }
 
@@ -474,7 +478,8 @@ def header_lines(result: dict[str, Any]) -> list[str]:
     machine, settings, tokens = result["machine"], result["settings"], result["prompt_tokens"]
     return [
         f"machine: {machine['cpu']}, {machine['cores']} cores, torch {machine['torch']} "
-        f"({machine['torch_threads']} threads), Python {machine['python']}, load average {machine['load_average']}",
+        f"({machine['torch_threads']} threads), Python {machine['python']}, "
+        f"load average {machine['load_average']} at the start, {machine.get('load_average_end')} at the end (1, 5, 15 min)",
         f"prompts: {settings['words']}±5 words ({tokens['mean']:.0f} tokens on average, {tokens['min']}-{tokens['max']}); "
         f"{settings['single_prompts']} single and {settings['batch_prompts']} batched per repeat "
         f"({settings['heavy_prompts']} batched for BERT, half that for the causal LLM; a quarter of those single), {settings['repeats']} repeats, "
