@@ -318,6 +318,7 @@ def machine_description() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "python": platform.python_version(),
         "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
@@ -521,7 +522,7 @@ def main(
     batch_size: int = typer.Option(32, min=1, help="Prompts per forward pass, for the routers' embedders and the bare encoder."),
     embedding_model: str | None = typer.Option(None, help="A sentence-transformers model directory (default: MiniLM)."),
     backends: str | None = typer.Option(None, help="Embedding backends, comma-separated (default: torch, and onnx where installed)."),
-    threads: int | None = typer.Option(None, min=1, help="torch intra-op threads (default: torch's choice)."),
+    threads: int | None = typer.Option(None, min=1, help="Intra-op threads for torch and ONNX Runtime (default: one per core)."),
     as_markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables instead of terminal tables."),
     json_path: Path | None = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
 ) -> None:
@@ -530,6 +531,7 @@ def main(
         import torch
 
         torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # the onnx backend reads it when its session starts
     overrides = {
         key: value
         for key, value in {"repeats": repeats, "single_prompts": single_prompts, "batch_prompts": batch_prompts}.items()

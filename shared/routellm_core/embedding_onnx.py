@@ -75,6 +75,9 @@ class OnnxSentenceEncoder:
         self._tokenizer = tokenizer
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        threads = os.environ.get("OMP_NUM_THREADS", "")
+        if threads.isdigit() and int(threads) > 0:  # one setting for both backends (torch reads it too)
+            options.intra_op_num_threads = int(threads)
         self._session = onnxruntime.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
