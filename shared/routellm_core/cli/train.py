@@ -41,6 +41,7 @@ def train(
     evaluate: bool = typer.Option(True, "--eval/--no-eval", help="Score MMLU and GSM8K and record them in the card."),
     eval_sample: Optional[int] = typer.Option(None, "--eval-sample", help="Score a seeded sample of each benchmark."),
     cv: bool = typer.Option(False, "--cv/--no-cv", help="Also run the arena_bench 5-fold cross-validation."),
+    cv_repeats: int = typer.Option(1, "--cv-repeats", help="Repeat the cross-validation with this many fold seeds."),
     permissive_only: bool = typer.Option(False, "--permissive-only",
                                          help="Refuse data that is not Apache-2.0/MIT (for routers that ship)."),
     decontaminate: bool = typer.Option(True, "--decontaminate/--no-decontaminate",
@@ -51,7 +52,7 @@ def train(
 
     from ..data import default_data_root
     from ..errors import RouteLLMError
-    from ..training.cross_validation import cross_validate
+    from ..training.cross_validation import cross_validation_summary
     from ..training.datasets import load_training_data
     from ..training.evaluate import evaluate_router, summary
     from ..training.pipelines import fit_and_score, train_router
@@ -77,9 +78,9 @@ def train(
             for name, result in evaluate_router(router, evals_dir, sample=eval_sample).items():
                 figures[name] = summary(result)
         if cv:
-            result = cross_validate(fit_and_score(kind, strong=strong, weak=weak, **options), training, seed=seed,
-                                    router_name=out.name)
-            figures["arena_bench_cv5"] = summary(result)
+            figures["arena_bench_cv5"] = cross_validation_summary(
+                fit_and_score(kind, strong=strong, weak=weak, **options), training, repeats=cv_repeats,
+                router_name=out.name)
     except RouteLLMError as exc:
         raise typer.BadParameter(str(exc)) from None
     if figures:

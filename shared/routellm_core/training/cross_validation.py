@@ -81,3 +81,29 @@ def cross_validate(
             raise RuntimeError(f"fold {k}: expected {int(held_out.sum())} scores, got shape {fold_scores.shape}")
         scores[held_out] = fold_scores
     return evaluate_scores(benchmark, scores, router_name)
+
+
+def cross_validation_summary(
+    fit_and_score: Callable[[TrainingData, list[str]], np.ndarray],
+    data: TrainingData,
+    repeats: int = 1,
+    folds: int = 5,
+    router_name: str = "router",
+    **pair: str,
+) -> dict:
+    """APGR, CPT(50 %) and CPT(80 %) of `cross_validate`, averaged over `repeats` fold seeds (0, 1, ...).
+
+    With 300 prompts one split moves APGR by a few hundredths; repeating with other splits steadies it.
+    """
+    runs = [cross_validate(fit_and_score, data, folds=folds, seed=seed, router_name=router_name, **pair)
+            for seed in range(repeats)]
+    apgrs = [r.apgr for r in runs]
+    return {
+        "n": runs[0].n,
+        "apgr": round(float(np.mean(apgrs)), 4),
+        "cpt50": round(float(np.mean([r.cpt50 for r in runs])), 4),
+        "cpt80": round(float(np.mean([r.cpt80 for r in runs])), 4),
+        "apgr_sd_over_repeats": round(float(np.std(apgrs)), 4),
+        "repeats": repeats,
+        "folds": folds,
+    }

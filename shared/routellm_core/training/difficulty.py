@@ -30,6 +30,9 @@ class DifficultyConfig:
     use_features: bool = True
     #: Relative total weight of each set (missing sets: 1).
     set_weights: dict[str, float] = field(default_factory=dict)
+    #: Extra weight on prompt length (log characters), in standard deviations of the learned score per
+    #: standard deviation of length: a prior that longer prompts need the strong model more.
+    length_prior: float = 0.0
 
 
 def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
@@ -85,6 +88,12 @@ def train_difficulty(
             weights[rows] = config.set_weights.get(str(name), 1.0) / rows.sum()
         mean, scale = inputs.mean(0), inputs.std(0).clip(1e-6)
         coef, intercept = weighted_ridge((inputs - mean) / scale, y, weights, config.alpha)
+        if config.length_prior:
+            if not config.use_features:
+                raise ValueError("length_prior needs use_features=True (length is one of the features)")
+            # Length is the first feature, standardised to unit spread: add the prior in score units.
+            spread = float(np.sqrt(np.average((((inputs - mean) / scale) @ coef) ** 2, weights=weights)))
+            coef[embeddings.shape[1] + FEATURE_NAMES.index("log_chars")] += config.length_prior * spread
         router.coef_ = (coef / scale).astype(np.float32)
         router.intercept_ = np.array([intercept - (mean / scale) @ coef], dtype=np.float32)
         router.calibration_ = _calibration(router, data, inputs, strong, weak, embedder, show_progress)
