@@ -13,7 +13,9 @@ from .router import Router
 #: Routers built in code (no checkpoint needed).
 _BUILTIN: dict[str, Callable[[], Router]] = {}
 
-#: Bundled names that resolve to another name (the default router is the best bundled one).
+#: Bundled names that resolve to another name. `default` is the best router by the three yardsticks
+#: (MMLU, GSM8K, arena_bench cross-validation; see docs/routers.md). A bundled `default` checkpoint
+#: takes precedence; until a learned router beats prompt length on those yardsticks, it is `length`.
 _ALIASES: dict[str, str] = {"default": "length"}
 
 

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from routellm_core import available_routers, load_router
-from routellm_core.registry import bundled_checkpoint_names, bundled_checkpoints_dir
+from routellm_core.registry import _ALIASES, bundled_checkpoint_names, bundled_checkpoints_dir
 from tests.helpers import SHARED_DATA, requires_shared_data
 
 PERMISSIVE = {"Apache-2.0", "MIT"}
 PROMPTS = ["hi", "Prove that the square root of 2 is irrational.", "Write a Python function that parses JSON."]
+LEARNED = ["mf", "difficulty"]
 
 
 def bundled(name):
@@ -19,7 +20,7 @@ def bundled(name):
     return load_router(name)
 
 
-@pytest.mark.parametrize("name", ["mf", "default"])
+@pytest.mark.parametrize("name", LEARNED)
 def test_bundled_router_loads_offline_and_scores(name):
     router = bundled(name)
     scores = router.win_probabilities(PROMPTS)
@@ -31,29 +32,40 @@ def test_mf_is_the_papers_matrix_factorisation():
     assert bundled("mf").kind == "mf"
 
 
-@pytest.mark.parametrize("name", ["mf", "default"])
+@pytest.mark.parametrize("name", LEARNED)
 def test_bundled_router_is_small_and_trained_on_permissive_data_only(name):
     folder = bundled_checkpoints_dir() / name
     assert sum(f.stat().st_size for f in folder.iterdir()) < 5_000_000
     card = json.loads((folder / "config.json").read_text())["card"]
     licences = {lic for per_set in card["training_data"]["licences"].values() for lic in per_set}
     assert licences and licences <= PERMISSIVE
-    assert {"hyper_parameters", "training_time_seconds", "evaluation"} <= set(card)
+    assert {"hyper_parameters", "training_time_seconds", "evaluation", "baselines"} <= set(card)
+    assert {"mmlu", "gsm8k", "arena_bench_cv5"} <= set(card["evaluation"])
 
 
-def test_default_card_meets_the_quality_bar():
-    """Beat random on each yardstick and prompt length on their mean (figures as recorded)."""
-    card = bundled("default").card
-    figures, length = card["evaluation"], card["baselines"]["length"]
-    yardsticks = ("mmlu", "gsm8k", "arena_bench_cv5")
-    assert all(figures[y]["apgr"] > 0.5 for y in yardsticks)
-    mean = np.mean([figures[y]["apgr"] for y in yardsticks])
-    assert mean > np.mean([length[y]["apgr"] for y in yardsticks])
+def _mean_apgr(figures):
+    return float(np.mean([figures[y]["apgr"] for y in ("mmlu", "gsm8k", "arena_bench_cv5")]))
+
+
+def test_default_is_the_best_router_by_the_recorded_yardsticks():
+    """`default` resolves to a learned router only if its card beats length on the mean and random on each."""
+    default = load_router("default")
+    target = "default" if "default" in bundled_checkpoint_names() else _ALIASES["default"]
+    if target in bundled_checkpoint_names():
+        card = default.card
+        assert all(card["evaluation"][y]["apgr"] > card["baselines"]["random"][y]["apgr"]
+                   for y in ("mmlu", "gsm8k", "arena_bench_cv5"))
+        assert _mean_apgr(card["evaluation"]) > _mean_apgr(card["baselines"]["length"])
+    else:  # no learned router clears the bar yet: the default stays the length baseline
+        assert default.kind == "length"
+        for name in LEARNED:
+            card = bundled(name).card
+            assert _mean_apgr(card["evaluation"]) <= _mean_apgr(card["baselines"]["length"])
 
 
 @pytest.mark.slow
 @requires_shared_data
-@pytest.mark.parametrize("name", ["mf", "default"])
+@pytest.mark.parametrize("name", LEARNED)
 def test_card_figures_reproduce_on_the_evaluation_sets(name):
     from routellm_core.training.evaluate import evaluate_router
 

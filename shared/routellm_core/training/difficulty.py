@@ -16,7 +16,7 @@ from ..routers.difficulty import DifficultyRouter
 from ..routers.features import FEATURE_NAMES, prompt_features
 from .common import timed
 from .datasets import TrainingData
-from .targets import prompt_targets
+from .targets import pooled_targets
 
 
 @dataclass
@@ -70,7 +70,7 @@ def train_difficulty(
     config = config or DifficultyConfig()
     record: dict = {}
     with timed(record):
-        table = prompt_targets(data.outcomes, config.target)
+        table = pooled_targets(data, config.target)
         prompts = table["prompt"].tolist()
         embeddings = data.embed(prompts, embedder, progress=show_progress)
         router = DifficultyRouter(embedding_dim=embeddings.shape[1], use_features=config.use_features)

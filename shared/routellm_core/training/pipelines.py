@@ -25,12 +25,20 @@ def _split_options(config_cls, options: dict) -> tuple[object, dict]:
     return config, {k: v for k, v in options.items() if k not in names}
 
 
-def battle_set(data: TrainingData, balance: str = "equal") -> BattleSet:
-    """The battles as index arrays; `balance="equal"` gives every source the same total weight."""
+def battle_set(data: TrainingData, balance: str = "equal", max_per_source: int | None = None, seed: int = 0) -> BattleSet:
+    """The battles as index arrays; `balance="equal"` gives every source the same total weight.
+
+    `max_per_source` keeps a seeded sample of at most that many battles per source: MMLU-Pro alone
+    yields ~720k golden-label battles, and once sources are balanced each carries little weight.
+    """
     if data.battles is None or len(data.battles) == 0:
         raise ValueError("no battles to train on: load at least one labelled training set")
-    weight_column = "weight" if "weight" in data.battles.columns else None
-    battles = BattleSet.from_frame(data.battles, weight_column=weight_column)
+    frame = data.battles
+    if max_per_source is not None:
+        frame = frame.groupby("source", group_keys=False, sort=False).apply(
+            lambda part: part.sample(n=min(len(part), max_per_source), random_state=seed))
+    weight_column = "weight" if "weight" in frame.columns else None
+    battles = BattleSet.from_frame(frame, weight_column=weight_column)
     if balance == "equal":
         battles = battles.with_source_balance()
     elif balance != "none":
@@ -38,25 +46,27 @@ def battle_set(data: TrainingData, balance: str = "equal") -> BattleSet:
     return battles
 
 
-def _train_mf(data: TrainingData, embedder=None, show_progress=True, balance="equal", **options):
+def _train_mf(data: TrainingData, embedder=None, show_progress=True, balance="equal", max_per_source=200_000,
+              **options):
     from .mf import MFConfig, train_mf
 
     config, rest = _split_options(MFConfig, options)
     if rest:
         raise ValueError(f"unknown MF option(s) {sorted(rest)}")
-    battles = battle_set(data, balance)
+    battles = battle_set(data, balance, max_per_source, config.seed)
     embeddings = data.embed(battles.prompts, embedder, progress=show_progress)
     router = train_mf(battles, embeddings, config, show_progress=show_progress)
     router.card["battles"] = battles.summary()
     return router
 
 
-def _train_sw(data: TrainingData, embedder=None, show_progress=True, balance="equal", gamma=10.0, ridge=1.0, **rest):
+def _train_sw(data: TrainingData, embedder=None, show_progress=True, balance="equal", gamma=10.0, ridge=1.0,
+              max_per_source=None, **rest):
     from ..routers.sw_ranking import SWRankingRouter
 
     if rest:
         raise ValueError(f"unknown SW ranking option(s) {sorted(rest)}")
-    battles = battle_set(data, balance)
+    battles = battle_set(data, balance, max_per_source)
     embeddings = data.embed(battles.prompts, embedder, progress=show_progress)
     router = SWRankingRouter(battles.models, embedding_dim=embeddings.shape[1], gamma=gamma, ridge=ridge)
     router.set_battles(embeddings, battles.prompt_index, battles.model_a, battles.model_b, battles.target,
@@ -66,9 +76,9 @@ def _train_sw(data: TrainingData, embedder=None, show_progress=True, balance="eq
 
 
 def _classifier_data(data: TrainingData, target: str, seed: int):
-    from .targets import classifier_targets
+    from .targets import pooled_targets
 
-    table = classifier_targets(data, target)
+    table = pooled_targets(data, target)
     sets = table["set"].to_numpy()
     weights = np.array([1.0 / (sets == s).sum() for s in sets])  # every set the same total weight
     return table["prompt"].tolist(), table["target"].to_numpy(dtype=np.float64), weights * len(table)

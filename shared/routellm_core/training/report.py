@@ -36,6 +36,7 @@ CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
     "difficulty-no_features": ("difficulty", PERMISSIVE, {**DEFAULT, "use_features": False, "length_prior": 0.0}, None),
     "difficulty-arena_only": ("difficulty", ("arena_bench",), DEFAULT, None),
     "difficulty-arena+llmrouter": ("difficulty", ("arena_bench", "llmrouter"), DEFAULT, None),
+    "difficulty-permissive+alpaca (non-commercial)": ("difficulty", PERMISSIVE + ("alpaca_eval",), DEFAULT, None),
     "default (difficulty+length prior)": ("difficulty", PERMISSIVE, DEFAULT, None),
     "bert-permissive": ("bert", PERMISSIVE, {"epochs": 1, "max_prompts": 4000, "lr": 5e-5, "batch_size": 32}, None),
     "causal_llm-permissive": ("causal_llm", PERMISSIVE, {"max_prompts": 1500, "trained_layers": 2}, 1000),

@@ -111,8 +111,8 @@ def battle_tier_targets(battles: pd.DataFrame) -> pd.DataFrame:
     return frame[["prompt", "set", "group", "target", "rank"]]
 
 
-def classifier_targets(data, target: str = "tier_win_rate") -> pd.DataFrame:
-    """Targets for the classifier routers: pooled over outcome tables, tier labels for battle-only sets."""
+def pooled_targets(data, target: str = "tier_win_rate") -> pd.DataFrame:
+    """Per-prompt targets of a `TrainingData`: pooled over outcome tables, tier labels for battle-only sets."""
     frames = [prompt_targets(data.outcomes, target)] if data.outcomes else []
     if data.battles is not None:
         covered = {str(t.table["source"].iloc[0]) for t in data.outcomes.values() if len(t)}
