@@ -29,6 +29,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
@@ -251,3 +252,16 @@ class MeteredMockLLM(NamedMockLLM):
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         return CompletionResponse(text=prompt, raw={"usage": mock_usage(prompt, prompt)})
+
+
+class EventCollector(BaseEventHandler):
+    """Keeps every instrumentation event it sees, in order (attach it to a dispatcher)."""
+
+    events: list = Field(default_factory=list)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "EventCollector"
+
+    def handle(self, event, **kwargs) -> None:
+        self.events.append(event)

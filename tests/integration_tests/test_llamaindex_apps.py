@@ -12,7 +12,7 @@ from llama_index.core.bridge.pydantic import BaseModel, Field
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from routellm_llamaindex.testing import EventCollector
 from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMChatStartEvent
 
 from routellm_llamaindex import METADATA_KEY, RoutedLLM, RoutingDecisionEvent
@@ -72,15 +72,7 @@ def index() -> VectorStoreIndex:
     return build_index()
 
 
-class Collect(BaseEventHandler):
-    events: list = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Collect"
-
-    def handle(self, event, **kwargs) -> None:
-        self.events.append(event)
+Collect = EventCollector  # one collector for every LlamaIndex test module
 
 
 @pytest.fixture

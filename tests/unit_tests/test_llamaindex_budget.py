@@ -11,10 +11,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse, MessageRole
-from llama_index.core.bridge.pydantic import Field
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from routellm_llamaindex.testing import EventCollector
 from llama_index.core.llms.callbacks import llm_chat_callback
 
 from routellm_core import calibrate_threshold, load_router
@@ -50,15 +49,7 @@ def metered(**kwargs) -> RoutedLLM:
     )
 
 
-class Collect(BaseEventHandler):
-    events: list = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Collect"
-
-    def handle(self, event, **kwargs) -> None:
-        self.events.append(event)
+Collect = EventCollector  # one collector for every LlamaIndex test module
 
 
 @pytest.fixture

@@ -27,9 +27,8 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field
 from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from routellm_llamaindex.testing import EventCollector
 from llama_index.core.llms.callbacks import llm_chat_callback
 from llama_index.core.tools import FunctionTool
 
@@ -68,15 +67,7 @@ def meta(response) -> dict:
     return response.additional_kwargs[METADATA_KEY]
 
 
-class Collect(BaseEventHandler):
-    events: list = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Collect"
-
-    def handle(self, event, **kwargs) -> None:
-        self.events.append(event)
+Collect = EventCollector  # one collector for every LlamaIndex test module
 
 
 @pytest.fixture

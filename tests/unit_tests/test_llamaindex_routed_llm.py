@@ -17,10 +17,9 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from routellm_llamaindex.testing import EventCollector
 from llama_index.core.instrumentation.events.llm import LLMChatStartEvent, LLMCompletionStartEvent
 from llama_index.core.llms import MockLLM
 from llama_index.core.prompts import PromptTemplate
@@ -56,15 +55,7 @@ def make_llm(router=None, **kwargs) -> RoutedLLM:
     return RoutedLLM(strong=strong, weak=weak, router=router or KeywordRouter(), **kwargs)
 
 
-class Collect(BaseEventHandler):
-    events: list = Field(default_factory=list)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Collect"
-
-    def handle(self, event, **kwargs) -> None:
-        self.events.append(event)
+Collect = EventCollector  # one collector for every LlamaIndex test module
 
 
 @pytest.fixture
