@@ -97,9 +97,15 @@ def test_each_embedding_router_trains_and_ranks_hard_prompts_higher(data, kind, 
     np.testing.assert_allclose(loaded.win_probabilities(prompts), scores, rtol=1e-5)
 
 
-def test_difficulty_router_calibrates_on_the_head_to_head_pair(data):
-    router = train_router("difficulty", data, embedder=HashingEmbedder(), show_progress=False, alpha=1.0)
+def test_difficulty_router_calibration_is_monotone_and_centred_on_the_base_rate(data):
+    embedder = HashingEmbedder()
+    router = train_router("difficulty", data, embedder=embedder, show_progress=False, alpha=1.0)
     assert router.calibration_[0] > 0  # higher predicted gain -> higher P(strong wins)
+    prompts = data.outcomes["arena_bench"].prompts
+    scores = router.score_with_embeddings(prompts, embedder.encode(prompts))
+    pair = data.outcomes["arena_bench"].head_to_head(STRONG, WEAK)
+    base_rate = ((pair["strong"] > pair["weak"]) + 0.5 * (pair["strong"] == pair["weak"])).mean()
+    assert np.median(scores) == pytest.approx(base_rate, abs=0.05)
 
 
 def test_unknown_options_and_kinds_are_named(data):

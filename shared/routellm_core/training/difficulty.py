@@ -45,20 +45,6 @@ def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) ->
     return coef, float(y_mean - x_mean @ coef)
 
 
-def _fit_calibration(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """(scale, offset) of a logistic fit of outcomes y in [0, 1] on scores z (a few Newton steps)."""
-    zs = (z - z.mean()) / max(z.std(), 1e-9)
-    a, b = 1.0, 0.0
-    for _ in range(25):
-        p = 1 / (1 + np.exp(-(a * zs + b)))
-        g = np.array([((y - p) * zs).sum() - 1e-2 * a, (y - p).sum()])
-        h = np.array([[(p * (1 - p) * zs * zs).sum() + 1e-2, (p * (1 - p) * zs).sum()],
-                      [(p * (1 - p) * zs).sum(), (p * (1 - p)).sum() + 1e-9]])
-        a, b = np.array([a, b]) + np.linalg.solve(h, g)
-    scale = a / max(z.std(), 1e-9)
-    return np.array([scale, b - scale * z.mean()], dtype=np.float32)
-
-
 def train_difficulty(
     data: TrainingData,
     config: DifficultyConfig | None = None,
@@ -96,7 +82,7 @@ def train_difficulty(
             coef[embeddings.shape[1] + FEATURE_NAMES.index("log_chars")] += config.length_prior * spread
         router.coef_ = (coef / scale).astype(np.float32)
         router.intercept_ = np.array([intercept - (mean / scale) @ coef], dtype=np.float32)
-        router.calibration_ = _calibration(router, data, inputs, strong, weak, embedder, show_progress)
+        router.calibration_ = _calibration(router, data, inputs, weights, strong, weak)
     router.card = {
         "hyper_parameters": asdict(config),
         "training_prompts_per_set": {str(k): int(v) for k, v in table["set"].value_counts().items()},
@@ -105,23 +91,28 @@ def train_difficulty(
     return router
 
 
-def _calibration(router, data, inputs, strong, weak, embedder, show_progress) -> np.ndarray:
-    """Map linear scores to P(strong beats weak) using their head-to-head outcomes where a set has both."""
+def _calibration(router, data, inputs, weights, strong, weak) -> np.ndarray:
+    """(scale, offset) mapping linear scores to P(strong beats weak); monotone by construction.
+
+    The scale is fixed (one standard deviation of the training scores = one logit), so the ranking is
+    the learned one whatever the data: fitting the slope on the few, one-sided head-to-head outcomes of
+    the pair was noisy enough to flip its sign on some cross-validation folds. The offset puts the
+    median training prompt at the pair's base rate where a set holds both models (else at 0.5).
+    """
+    z = inputs @ router.coef_.astype(np.float64) + float(router.intercept_[0])
+    spread = max(float(np.sqrt(np.cov(z, aweights=weights))), 1e-9)
+    base_rate = 0.5
     for table in data.outcomes.values():
         try:
             pair = table.head_to_head(strong, weak)
         except ValueError:
             continue
-        if len(pair) < 20:
-            continue
-        texts = pair["prompt"].astype(str).tolist()
-        z = router.linear_scores(router.prompt_inputs(texts, data.embed(texts, embedder, progress=show_progress)))
-        diff = pair["strong"].to_numpy(dtype=np.float64) - pair["weak"].to_numpy(dtype=np.float64)
-        return _fit_calibration(z, (diff > 0) + 0.5 * (diff == 0))
-    # No head-to-head data for the pair: centre and scale the training scores (0.5 = the median prompt).
-    z = inputs @ router.coef_.astype(np.float64) + float(router.intercept_[0])
-    spread = max(float(z.std()), 1e-9)
-    return np.array([1.0 / spread, -float(np.median(z)) / spread], dtype=np.float32)
+        if len(pair) >= 20:
+            diff = pair["strong"].to_numpy(dtype=np.float64) - pair["weak"].to_numpy(dtype=np.float64)
+            base_rate = float(np.clip(np.mean((diff > 0) + 0.5 * (diff == 0)), 0.05, 0.95))
+            break
+    scale = 1.0 / spread
+    return np.array([scale, np.log(base_rate / (1 - base_rate)) - scale * float(np.median(z))], dtype=np.float32)
 
 
 __all__ = ["DifficultyConfig", "FEATURE_NAMES", "train_difficulty", "weighted_ridge"]
