@@ -48,8 +48,15 @@ def smollm2_dir() -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = smollm2_gguf_file()
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    options: dict = {"local_files_only": True}
+    try:
+        from transformers import GgufConfig
+    except ImportError:  # transformers 4.x always de-quantises GGUF into a plain model
+        pass
+    else:  # 5.x may keep quantised blocks, and such a model cannot be saved: ask for plain weights
+        options["quantization_config"] = GgufConfig(dequantize=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, **options)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{SMOLLM2_NAME}.", dir=target.parent))
     try:
