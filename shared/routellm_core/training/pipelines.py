@@ -79,9 +79,9 @@ def _classifier_data(data: TrainingData, target: str, seed: int):
     from .targets import pooled_targets
 
     table = pooled_targets(data, target)
-    sets = table["set"].to_numpy()
-    weights = np.array([1.0 / (sets == s).sum() for s in sets])  # every set the same total weight
-    return table["prompt"].tolist(), table["target"].to_numpy(dtype=np.float64), weights * len(table)
+    weights = 1.0 / table["set"].map(table["set"].value_counts()).to_numpy(dtype=np.float64)  # sets weigh alike
+    # Within-set percentiles: one scale for judge scores and correctness, as for the difficulty router.
+    return table["prompt"].tolist(), table["rank"].to_numpy(dtype=np.float64), weights * len(table)
 
 
 def _train_bert(data: TrainingData, embedder=None, show_progress=True, target="tier_win_rate",
