@@ -176,3 +176,25 @@ def test_train_command_refuses_unknown_kinds(tmp_path):
 
     result = CliRunner().invoke(app, ["train", "oracle", "--out", str(tmp_path / "x")])
     assert result.exit_code != 0 and "unknown router kind" in result.output
+
+
+def test_chatbot_arena_55k_file_trains_an_mf_router(tmp_path):
+    """Online users' Chatbot Arena battles (the 55k format), here from a local file in that format."""
+    from routellm_core.training.datasets import load_training_data
+
+    frame, _, _ = make_battles(40, 4)
+    arena = pd.DataFrame({
+        "id": range(len(frame)),
+        "model_a": frame["model_a"], "model_b": frame["model_b"],
+        "prompt": [json.dumps([p]) for p in frame["prompt"]],
+        "response_a": "[\"...\"]", "response_b": "[\"...\"]",
+        "winner_model_a": (frame["winner"] == "a").astype(int),
+        "winner_model_b": (frame["winner"] == "b").astype(int),
+        "winner_tie": (frame["winner"] == "tie").astype(int),
+    })
+    path = tmp_path / "arena_55k.csv"
+    arena.to_csv(path, index=False)
+    data = load_training_data([f"chatbot_arena={path}"], clean=False, progress=False, log=lambda *_: None)
+    assert set(data.battles["source"]) == {"chatbot_arena"} and len(data.battles) == len(frame)
+    router = train_router("mf", data, embedder=HashingEmbedder(), show_progress=False, dim=4, epochs=1)
+    assert router.card["training_data"]["licences"] == {"chatbot_arena": ["Apache-2.0"]}

@@ -30,7 +30,8 @@ def _parse_params(pairs: list[str]) -> dict:
 def train(
     kind: str = typer.Argument(..., help=f"Router kind: {', '.join(KINDS)}."),
     data: str = typer.Option("arena_bench,llmrouter,mmlu_pro", "--data", "-d",
-                             help="Comma-separated training sets (names, or battle files in the battle schema)."),
+                             help="Comma-separated training sets: names, name=FILE for the online "
+                                  "sets (chatbot_arena, gpt4_judge_battles), or battle files."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkpoint directory to write."),
     data_root: Optional[Path] = typer.Option(None, "--data-root", help="The data folder (default: ../shared/data)."),
     evals: Optional[Path] = typer.Option(None, "--evals", help="Evaluation folder (default: DATA_ROOT/routellm_evals)."),

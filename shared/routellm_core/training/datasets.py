@@ -97,6 +97,12 @@ def _decontaminate_and_embed(table, eval_prompts, embedder, use_embeddings: bool
     return clean, _merge_reports(text_report.to_dict(), report.to_dict()), lookup
 
 
+def _load_one(name: str, data_root):
+    """One set by name, `name=FILE` (an online set read from a local file in its format), or a battle file."""
+    loaded = load_training_set(name, data_root)
+    return loaded, ("keep" if Path(name).is_file() else training_set(name).ties)
+
+
 def load_training_data(
     names: Sequence[str],
     data_root: str | Path | None = None,
@@ -111,6 +117,8 @@ def load_training_data(
 ) -> TrainingData:
     """Load, decontaminate and convert the named training sets (see `routellm_core.data.TRAINING_SETS`).
 
+    A name may be `set=path` (e.g. `chatbot_arena=arena_55k.parquet`: an online set from a local file
+    in its format) or the path of a battle file.
     `data_root` is the data folder (default: `../shared/data` beside the checkout or
     `$ROUTELLM_DATA_DIR`), `evals_dir` the evaluation sets to decontaminate against (default:
     `routellm_evals` inside it). Outcome tables become battles with the set's tie rule. The clean
@@ -126,8 +134,7 @@ def load_training_data(
     data = TrainingData()
     frames = []
     for name in names:
-        loaded = load_training_set(name, data_root)
-        spec_ties = training_set(name).ties if not Path(str(name)).is_file() else "keep"
+        loaded, spec_ties = _load_one(str(name), data_root)
         if clean:
             loaded, report, vectors = _decontaminate_and_embed(loaded, eval_prompts, embedder, use_embeddings, progress)
             data.decontamination[str(name)] = report
