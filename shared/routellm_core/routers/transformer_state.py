@@ -13,13 +13,15 @@ import numpy as np
 
 def float_state(module, prefixes: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """The floating-point entries of a module's state dict as numpy (optionally only some prefixes)."""
+    import torch
+
     out = {}
     for key, tensor in module.state_dict().items():
         if not tensor.is_floating_point():
             continue
         if prefixes is not None and not key.startswith(prefixes):
             continue
-        out[key] = tensor.detach().to("cpu", dtype=__import__("torch").float32).numpy()
+        out[key] = tensor.detach().to("cpu", dtype=torch.float32).numpy()
     return out
 
 
