@@ -198,3 +198,24 @@ def test_chatbot_arena_55k_file_trains_an_mf_router(tmp_path):
     assert set(data.battles["source"]) == {"chatbot_arena"} and len(data.battles) == len(frame)
     router = train_router("mf", data, embedder=HashingEmbedder(), show_progress=False, dim=4, epochs=1)
     assert router.card["training_data"]["licences"] == {"chatbot_arena": ["Apache-2.0"]}
+
+
+def test_repeated_cross_validation_averages_fold_seeds(data):
+    from routellm_core.training.cross_validation import cross_validation_summary
+
+    fit = fit_and_score("difficulty", embedder=HashingEmbedder(), alpha=1.0)
+    summary = cross_validation_summary(fit, data, repeats=2)
+    single = [cross_validate(fit, data, seed=s).apgr for s in (0, 1)]
+    assert summary["apgr"] == pytest.approx(np.mean(single), abs=1e-4)
+    assert summary["repeats"] == 2 and summary["n"] == 120
+
+
+def test_subsample_is_seeded_and_keeps_rows_aligned():
+    from routellm_core.evaluation import Benchmark
+    from routellm_core.training.evaluate import subsample
+
+    bench = Benchmark("b", [f"p{i}" for i in range(50)], np.arange(50) % 2, np.zeros(50))
+    small = subsample(bench, 10, seed=3)
+    assert len(small) == 10 and small.prompts == subsample(bench, 10, seed=3).prompts
+    assert all(small.strong_scores[i] == int(p[1:]) % 2 for i, p in enumerate(small.prompts))
+    assert subsample(bench, None) is bench and subsample(bench, 500) is bench
