@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from ..routers import LengthRouter, RandomRouter
+from .bundled import BUNDLED as SHIPPED
 from .cross_validation import cross_validation_summary
 from .datasets import load_training_data
 from .evaluate import evaluate_router, summary
 from .pipelines import fit_and_score, train_router
 
 PERMISSIVE = ("arena_bench", "llmrouter", "mmlu_pro")
-DEFAULT = {"target": "field_difficulty", "use_rank": True, "alpha": 100.0, "length_prior": 0.5}
+#: The shipped difficulty router's hyper-parameters (kept in one place: the bundled-router module).
+BUNDLED = SHIPPED["difficulty"][1]
 
 #: label -> (router kind, training sets, hyper-parameters, evaluation sample size or None)
 CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
@@ -33,11 +35,11 @@ CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
     "sw_ranking-permissive": ("sw_ranking", PERMISSIVE, {}, None),
     "difficulty-tier_win_rate": ("difficulty", PERMISSIVE, {"target": "tier_win_rate"}, None),
     "difficulty-field_difficulty": ("difficulty", PERMISSIVE, {"target": "field_difficulty"}, None),
-    "difficulty-no_features": ("difficulty", PERMISSIVE, {**DEFAULT, "use_features": False, "length_prior": 0.0}, None),
-    "difficulty-arena_only": ("difficulty", ("arena_bench",), DEFAULT, None),
-    "difficulty-arena+llmrouter": ("difficulty", ("arena_bench", "llmrouter"), DEFAULT, None),
-    "difficulty-permissive+alpaca (non-commercial)": ("difficulty", PERMISSIVE + ("alpaca_eval",), DEFAULT, None),
-    "default (difficulty+length prior)": ("difficulty", PERMISSIVE, DEFAULT, None),
+    "difficulty-no_features": ("difficulty", PERMISSIVE, {**BUNDLED, "use_features": False, "length_prior": 0.0}, None),
+    "difficulty-arena_only": ("difficulty", ("arena_bench",), BUNDLED, None),
+    "difficulty-arena+llmrouter": ("difficulty", ("arena_bench", "llmrouter"), BUNDLED, None),
+    "difficulty-permissive+alpaca (non-commercial)": ("difficulty", PERMISSIVE + ("alpaca_eval",), BUNDLED, None),
+    "difficulty (bundled: field difficulty + length prior)": ("difficulty", PERMISSIVE, BUNDLED, None),
     "bert-permissive": ("bert", PERMISSIVE, {"epochs": 1, "max_prompts": 4000, "lr": 5e-5, "batch_size": 32}, None),
     "causal_llm-permissive": ("causal_llm", PERMISSIVE, {"max_prompts": 1500, "trained_layers": 2}, 1000),
 }
