@@ -40,6 +40,8 @@ CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
     "difficulty-arena+llmrouter": ("difficulty", ("arena_bench", "llmrouter"), BUNDLED, None),
     "difficulty-permissive+alpaca (non-commercial)": ("difficulty", PERMISSIVE + ("alpaca_eval",), BUNDLED, None),
     "difficulty (bundled: field difficulty + length prior)": ("difficulty", PERMISSIVE, BUNDLED, None),
+    "difficulty, length prior 2": ("difficulty", PERMISSIVE, {**BUNDLED, "length_prior": 2.0}, None),
+    "difficulty, length prior 4": ("difficulty", PERMISSIVE, {**BUNDLED, "length_prior": 4.0}, None),
     "bert-permissive": ("bert", PERMISSIVE, {"epochs": 1, "max_prompts": 4000, "lr": 5e-5, "batch_size": 32}, None),
     "causal_llm-permissive": ("causal_llm", PERMISSIVE, {"max_prompts": 1500, "trained_layers": 2}, 1000),
 }
