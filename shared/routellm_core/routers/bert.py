@@ -16,7 +16,13 @@ import numpy as np
 
 from ..embedding import DEFAULT_EMBEDDING_MODEL, resolve_model_path
 from ..router import Router, register_router
-from .transformer_state import float_state, load_float_state, meta_float_shapes, transformers_quiet
+from .transformer_state import (
+    batched_win_probabilities,
+    float_state,
+    load_float_state,
+    meta_float_shapes,
+    transformers_quiet,
+)
 
 
 def _base_config(base_model: str) -> dict[str, Any]:
@@ -105,17 +111,7 @@ class BertClassifierRouter(Router):
     # ---- scoring -----------------------------------------------------------------------------
 
     def _score(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        self.model.eval()
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.empty(len(texts))
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                logits = self.logits([texts[i] for i in rows])
-                out[rows] = torch.softmax(logits.float(), dim=-1)[:, 1].numpy()
-        return out
+        return batched_win_probabilities(self.model, self.logits, texts, self.batch_size)
 
     # ---- persistence -------------------------------------------------------------------------
 

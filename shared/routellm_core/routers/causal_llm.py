@@ -19,7 +19,7 @@ import numpy as np
 
 from ..router import Router, register_router
 from .local_models import SMOLLM2_NAME, resolve_causal_lm
-from .transformer_state import float_state, meta_float_shapes, transformers_quiet
+from .transformer_state import batched_win_probabilities, float_state, meta_float_shapes, transformers_quiet
 
 DEFAULT_INSTRUCTION = (
     "You route user prompts between two assistants. Answer Yes if only a large, strong model would "
@@ -173,17 +173,7 @@ class CausalLLMRouter(Router):
     # ---- scoring -----------------------------------------------------------------------------
 
     def _score(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        self.scorer.eval()
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.empty(len(texts))
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                logits = self.logits([texts[i] for i in rows])
-                out[rows] = torch.softmax(logits, dim=-1)[:, 1].numpy()
-        return out
+        return batched_win_probabilities(self.scorer, self.logits, texts, self.batch_size)
 
     # ---- persistence -------------------------------------------------------------------------
 

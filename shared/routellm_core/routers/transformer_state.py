@@ -49,6 +49,21 @@ def load_float_state(module, tensors: dict[str, Any]) -> None:
         raise ValueError(f"state mismatch: missing {float_missing[:5]}, unexpected {list(unexpected)[:5]}")
 
 
+def batched_win_probabilities(module, logits, texts: list[str], batch_size: int) -> np.ndarray:
+    """P(strong wins) = softmax column 1 of `logits(batch)`, in batches of similar length (less padding)."""
+    import torch
+
+    module.eval()
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = np.empty(len(texts))
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            batch_logits = logits([texts[i] for i in rows])
+            out[rows] = torch.softmax(batch_logits.float(), dim=-1)[:, 1].numpy()
+    return out
+
+
 def transformers_quiet():
     """A context that silences transformers' loading chatter (weights-not-initialised notes, ...)."""
     from transformers.utils import logging
