@@ -16,13 +16,13 @@ import numpy as np
 
 from ..embedding import DEFAULT_EMBEDDING_MODEL
 from ..router import Router, register_router
-from .embedded import EmbeddingInput
-from .features import FEATURE_NAMES, prompt_features
+from .embedded import FeaturedEmbeddingInput
+from .features import FEATURE_NAMES
 from .mf import sigmoid
 
 
 @register_router
-class DifficultyRouter(EmbeddingInput, Router):
+class DifficultyRouter(FeaturedEmbeddingInput, Router):
     kind = "difficulty"
 
     def __init__(
@@ -42,19 +42,7 @@ class DifficultyRouter(EmbeddingInput, Router):
         self.intercept_ = np.zeros(1, dtype=np.float32)
         #: Logistic calibration of the linear score: P = sigmoid(scale * score + offset).
         self.calibration_ = np.array([1.0, 0.0], dtype=np.float32)
-        self.feature_mean_ = np.zeros(len(FEATURE_NAMES), dtype=np.float32)
-        self.feature_scale_ = np.ones(len(FEATURE_NAMES), dtype=np.float32)
-
-    @property
-    def input_dim(self) -> int:
-        return self.embedding_dim + (len(FEATURE_NAMES) if self.use_features else 0)
-
-    def prompt_inputs(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        vectors = super().prompt_inputs(texts, embeddings)
-        if not self.use_features:
-            return vectors
-        features = (prompt_features(texts) - self.feature_mean_) / self.feature_scale_
-        return np.hstack([vectors, features.astype(np.float32)])
+        self._init_feature_scaling()
 
     def linear_scores(self, inputs: np.ndarray) -> np.ndarray:
         """The uncalibrated prediction of the pooled target (higher: the strong model matters more)."""
@@ -72,10 +60,7 @@ class DifficultyRouter(EmbeddingInput, Router):
         }
 
     def state_tensors(self) -> dict[str, np.ndarray]:
-        tensors = {"coef": self.coef_, "intercept": self.intercept_, "calibration": self.calibration_}
-        if self.use_features:
-            tensors |= {"feature_mean": self.feature_mean_, "feature_scale": self.feature_scale_}
-        return tensors
+        return {"coef": self.coef_, "intercept": self.intercept_, "calibration": self.calibration_, **self.feature_state()}
 
     @classmethod
     def expected_shapes(cls, params: dict[str, Any]) -> dict[str, tuple[int | None, ...]]:
@@ -93,6 +78,5 @@ class DifficultyRouter(EmbeddingInput, Router):
     def from_state(cls, params: dict[str, Any], tensors: dict[str, np.ndarray]) -> Router:
         router = cls(**params)
         router.coef_, router.intercept_, router.calibration_ = tensors["coef"], tensors["intercept"], tensors["calibration"]
-        if router.use_features:
-            router.feature_mean_, router.feature_scale_ = tensors["feature_mean"], tensors["feature_scale"]
+        router._load_feature_state(tensors)
         return router

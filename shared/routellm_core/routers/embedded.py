@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..embedding import DEFAULT_EMBEDDING_MODEL
+from .features import FEATURE_NAMES, prompt_features
 
 
 class EmbeddingInput:
@@ -34,7 +35,6 @@ class EmbeddingInput:
             )
         return vectors
 
-
     def prompt_inputs(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         """What the router's model reads for each prompt (the embedding, unless a subclass adds more)."""
         return self.embed(texts) if embeddings is None else np.asarray(embeddings, dtype=np.float32)
@@ -45,6 +45,43 @@ class EmbeddingInput:
 
     def _score(self, texts: list[str]) -> np.ndarray:
         return self.scores_from_inputs(self.prompt_inputs(texts))
+
+
+class FeaturedEmbeddingInput(EmbeddingInput):
+    """Mixin: the embedding, followed (when `self.use_features`) by the prompt's standardised cheap features.
+
+    The standardisation (`feature_mean_`, `feature_scale_`) is learned in training and is part of
+    the router's state only when the features are used.
+    """
+
+    embedding_dim: int
+    use_features: bool = False
+
+    def _init_feature_scaling(self) -> None:
+        self.feature_mean_ = np.zeros(len(FEATURE_NAMES), dtype=np.float32)
+        self.feature_scale_ = np.ones(len(FEATURE_NAMES), dtype=np.float32)
+
+    @property
+    def input_dim(self) -> int:
+        return self.embedding_dim + (len(FEATURE_NAMES) if self.use_features else 0)
+
+    def prompt_inputs(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        """The vector the router's model reads: the embedding, then standardised features if used."""
+        vectors = super().prompt_inputs(texts, embeddings)
+        if not self.use_features:
+            return vectors
+        features = (prompt_features(texts) - self.feature_mean_) / self.feature_scale_
+        return np.hstack([vectors, features.astype(np.float32)])
+
+    def feature_state(self) -> dict[str, np.ndarray]:
+        """The feature scaling tensors to save (none without features)."""
+        if not self.use_features:
+            return {}
+        return {"feature_mean": self.feature_mean_, "feature_scale": self.feature_scale_}
+
+    def _load_feature_state(self, tensors: dict[str, np.ndarray]) -> None:
+        if self.use_features:
+            self.feature_mean_, self.feature_scale_ = tensors["feature_mean"], tensors["feature_scale"]
 
 
 def model_key(name: str) -> str:

@@ -15,8 +15,8 @@ import numpy as np
 
 from ..embedding import DEFAULT_EMBEDDING_MODEL
 from ..router import Router, register_router
-from .embedded import EmbeddingInput, model_index
-from .features import FEATURE_NAMES, prompt_features
+from .embedded import FeaturedEmbeddingInput, model_index
+from .features import FEATURE_NAMES
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -24,7 +24,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 @register_router
-class MatrixFactorizationRouter(EmbeddingInput, Router):
+class MatrixFactorizationRouter(FeaturedEmbeddingInput, Router):
     kind = "mf"
 
     def __init__(
@@ -51,22 +51,9 @@ class MatrixFactorizationRouter(EmbeddingInput, Router):
         self.model_embeddings_ = rng.normal(0, 1, (len(models), self.dim)).astype(np.float32)
         self.projection_ = rng.normal(0, 0.05, (self.dim, self.input_dim)).astype(np.float32)
         self.classifier_ = rng.normal(0, 0.05, self.dim).astype(np.float32)
-        self.feature_mean_ = np.zeros(len(FEATURE_NAMES), dtype=np.float32)
-        self.feature_scale_ = np.ones(len(FEATURE_NAMES), dtype=np.float32)
+        self._init_feature_scaling()
 
-    @property
-    def input_dim(self) -> int:
-        return self.embedding_dim + (len(FEATURE_NAMES) if self.use_features else 0)
-
-    # ---- scoring -----------------------------------------------------------------------------
-
-    def prompt_inputs(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        """The vector x_q the projection reads: the embedding, then standardised features if used."""
-        vectors = self.embed(texts) if embeddings is None else np.asarray(embeddings, dtype=np.float32)
-        if not self.use_features:
-            return vectors
-        features = (prompt_features(texts) - self.feature_mean_) / self.feature_scale_
-        return np.hstack([vectors, features.astype(np.float32)])
+    # ---- scoring (`prompt_inputs` gives x_q) --------------------------------------------------
 
     def model_scores(self, inputs: np.ndarray) -> np.ndarray:
         """s(m, q) for every prompt (rows) and model (columns)."""
@@ -92,14 +79,12 @@ class MatrixFactorizationRouter(EmbeddingInput, Router):
         }
 
     def state_tensors(self) -> dict[str, np.ndarray]:
-        tensors = {
+        return {
             "model_embeddings": self.model_embeddings_,
             "projection": self.projection_,
             "classifier": self.classifier_,
+            **self.feature_state(),
         }
-        if self.use_features:
-            tensors |= {"feature_mean": self.feature_mean_, "feature_scale": self.feature_scale_}
-        return tensors
 
     @classmethod
     def expected_shapes(cls, params: dict[str, Any]) -> dict[str, tuple[int | None, ...]]:
@@ -120,7 +105,5 @@ class MatrixFactorizationRouter(EmbeddingInput, Router):
         router.model_embeddings_ = tensors["model_embeddings"]
         router.projection_ = tensors["projection"]
         router.classifier_ = tensors["classifier"]
-        if router.use_features:
-            router.feature_mean_ = tensors["feature_mean"]
-            router.feature_scale_ = tensors["feature_scale"]
+        router._load_feature_state(tensors)
         return router
