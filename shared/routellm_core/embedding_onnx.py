@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .routers.local_models import staged_folder
 
 #: Largest element-wise difference allowed between the exported and the torch embeddings.
 MAX_DIFFERENCE = 1e-4
@@ -114,9 +114,7 @@ def export_sentence_transformer(st_model, torch_encode, target: Path) -> Path:
             vectors = self.st_model(dict(zip(input_names, inputs)) | constants)["sentence_embedding"]
             return torch.nn.functional.normalize(vectors.float(), p=2.0, dim=1)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with staged_folder(target) as staging:
         axes = {name: {0: "batch", 1: "tokens"} for name in input_names}
         # the tracer's warnings concern shapes it fixes; the probe check below is what decides
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
@@ -152,10 +150,4 @@ def export_sentence_transformer(st_model, torch_encode, target: Path) -> Path:
             )
         meta["checked_difference"] = difference
         (staging / "encoder.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
