@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,11 +20,9 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from routellm_core import RoutingDecision
+from routellm_core.decision import attach_decision
 
 from .structured import ROUTING_KEY
-
-#: The attribute an exception raised by a routed call carries: the `RoutingDecision` behind it.
-DECISION_ATTRIBUTE = "routing_decision"
 
 
 @dataclass(frozen=True)
@@ -52,17 +49,7 @@ class Route:
 
 def attach_route(error: BaseException, route: Route, model_name: str) -> None:
     """Attach the routing decision to an exception: an attribute, and a note in its traceback."""
-    decision = route.decision
-    try:
-        setattr(error, DECISION_ATTRIBUTE, decision)
-    except AttributeError:  # an exception type with __slots__: the note still says it
-        pass
-    score = "not scored" if math.isnan(decision.win_probability) else f"win probability {decision.win_probability:.3f}"
-    error.add_note(
-        f"routellm: this call went to the {decision.model} model ({model_name}); reason {decision.reason!r}, "
-        f"{score}, threshold {decision.threshold:.3f}, router {decision.router!r}"
-        + "".join(f", {key} {value!r}" for key, value in route.details.items())
-    )
+    attach_decision(error, route.decision, model_name, route.details)
 
 
 # ---- usage ---------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from routellm_core import (
     validate_threshold,
 )
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
+from routellm_core.decision import DECISION_ATTRIBUTE, attach_decision
 from routellm_core.ledger import Price, RoutingLedger
 
 from .events import RoutedUsageEvent, RoutingDecisionEvent
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
 METADATA_KEY = "routellm"
 
 #: The attribute an exception raised by an inner model carries: the `RoutingDecision` behind the call.
-EXCEPTION_ATTRIBUTE = "routing_decision"
+EXCEPTION_ATTRIBUTE = DECISION_ATTRIBUTE
 
 # Per-call keyword arguments the wrapper consumes (never passed on to the inner LLM).
 _FORCE_KWARG = "model"  # "strong" / "weak" / an inner model's name: skip the router
@@ -824,17 +825,7 @@ def _attach_decision(exc: BaseException, route: _Route, llm: LLM) -> None:
     """Attach the routing decision to an inner model's exception: `exc.routing_decision` and a note."""
     if getattr(exc, EXCEPTION_ATTRIBUTE, None) is not None:
         return  # attached already (a stream failing twice, or a nested call)
-    decision = route.decision
-    try:
-        setattr(exc, EXCEPTION_ATTRIBUTE, decision)
-    except AttributeError:  # an exception type with __slots__: the note still says it
-        pass
-    score = "not scored" if math.isnan(decision.win_probability) else f"win probability {decision.win_probability:.3f}"
-    exc.add_note(
-        f"routellm: this call went to the {decision.model} model ({llm.metadata.model_name}); reason "
-        f"{decision.reason!r}, {score}, threshold {decision.threshold:.3f}, router {decision.router!r}"
-        + "".join(f", {key} {value!r}" for key, value in route.extra.items())
-    )
+    attach_decision(exc, route.decision, llm.metadata.model_name, route.extra)
 
 
 # ---- construction checks ---------------------------------------------------------------------

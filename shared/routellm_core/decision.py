@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 ModelChoice = Literal["strong", "weak"]
 
@@ -45,3 +46,26 @@ class RoutingDecision:
         meta = asdict(self)
         meta["model_name"] = model_name or ""
         return meta
+
+
+#: The attribute an exception raised by a routed call carries: the `RoutingDecision` behind it.
+DECISION_ATTRIBUTE = "routing_decision"
+
+
+def attach_decision(
+    error: BaseException, decision: RoutingDecision, model_name: str, details: Mapping[str, Any] | None = None
+) -> None:
+    """Attach the decision behind a failed call to its exception: an attribute, and a note in its traceback.
+
+    `details` are what the call's metadata says beyond the decision (`error`, `fallback_from`).
+    """
+    try:
+        setattr(error, DECISION_ATTRIBUTE, decision)
+    except AttributeError:  # an exception type with __slots__: the note still says it
+        pass
+    score = "not scored" if math.isnan(decision.win_probability) else f"win probability {decision.win_probability:.3f}"
+    error.add_note(
+        f"routellm: this call went to the {decision.model} model ({model_name}); reason {decision.reason!r}, "
+        f"{score}, threshold {decision.threshold:.3f}, router {decision.router!r}"
+        + "".join(f", {key} {value!r}" for key, value in (details or {}).items())
+    )
