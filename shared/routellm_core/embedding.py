@@ -205,8 +205,16 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_embedder(model_name: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
-    """One Embedder per model name per process, so routers on the same model share weights and cache."""
+    """One Embedder per model name per process, so routers on the same model share weights and cache.
+
+    A `static:<model>` name gives the static embedding distilled from that model (`embedding_static`).
+    """
     with _SHARED_LOCK:
         if model_name not in _SHARED:
-            _SHARED[model_name] = Embedder(model_name)
+            if model_name.startswith("static:"):
+                from .embedding_static import StaticEmbedder
+
+                _SHARED[model_name] = StaticEmbedder.from_name(model_name)
+            else:
+                _SHARED[model_name] = Embedder(model_name)
         return _SHARED[model_name]

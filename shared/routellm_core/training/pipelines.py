@@ -150,6 +150,10 @@ def train_router(
         options = {"strong": strong, "weak": weak, **options}
     router = trainers[kind](data, embedder=embedder, show_progress=show_progress, **options)
     router.strong_model, router.weak_model = strong, weak
+    from ..embedding import Embedder
+
+    if isinstance(embedder, Embedder) and hasattr(router, "embedding_model"):
+        router.embedding_model = embedder.model_name  # a core embedder loads back by name (e.g. `static:...`)
     router.card = {"training_data": data.card(), **router.card}
     return router
 
