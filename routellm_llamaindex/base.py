@@ -14,6 +14,7 @@ and one `RoutedUsageEvent` per answered call through the instrumentation dispatc
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import threading
@@ -98,6 +99,28 @@ class _Route:
 
     def metadata(self, model_name: str) -> Dict[str, Any]:
         return {**self.decision.as_metadata(model_name), **self.extra}
+
+
+def _decided_off_loop(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """An async tool-calling method of FunctionCallingLLM that takes its routing decision first.
+
+    Those methods prepare the call with the synchronous `_prepare_chat_with_tools`, which would
+    route on the event loop; the decision is taken in a worker thread instead and carried into it.
+    """
+
+    @functools.wraps(method)
+    async def decided(
+        self: RoutedLLM,
+        tools: Sequence["BaseTool"],
+        user_msg: Optional[Union[str, ChatMessage]] = None,
+        chat_history: Optional[List[ChatMessage]] = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs = await self._aroute_tools(user_msg, chat_history, kwargs)
+        return await method(self, tools, user_msg, chat_history, *args, **kwargs)
+
+    return decided
 
 
 class RoutedLLM(FunctionCallingLLM):
@@ -454,26 +477,31 @@ class RoutedLLM(FunctionCallingLLM):
     ) -> tuple[_Route, Dict[str, Any], Optional[Callable[[LLM], Call]]]:
         """Decide (unless a decision is carried in `kwargs`); return it, the inner LLM's kwargs and
         the tool-argument rebuilder carried from `_prepare_chat_with_tools` (None elsewhere)."""
-        kwargs = dict(kwargs)
-        route, reprepare = kwargs.pop(_DECISION_KWARG, None), kwargs.pop(_REPREPARE_KWARG, None)
-        model, threshold = kwargs.pop(_FORCE_KWARG, None), kwargs.pop(_THRESHOLD_KWARG, None)
+        route, kwargs, reprepare, options = self._take_own_kwargs(kwargs)
         if route is None:
-            forced, threshold = self._check_options(model, threshold)
-            route = self._decide(messages, forced, threshold, live=True)
+            route = self._decide(messages, *options, live=True)
             self._emit(route)
         return route, kwargs, reprepare
 
     async def _aroute(
         self, messages: Union[str, Sequence[ChatMessage]], kwargs: Dict[str, Any]
     ) -> tuple[_Route, Dict[str, Any], Optional[Callable[[LLM], Call]]]:
+        route, kwargs, reprepare, options = self._take_own_kwargs(kwargs)
+        if route is None:
+            route = await asyncio.to_thread(self._decide, messages, *options, True)
+            self._emit(route)
+        return route, kwargs, reprepare
+
+    def _take_own_kwargs(
+        self, kwargs: Dict[str, Any]
+    ) -> tuple[Optional[_Route], Dict[str, Any], Optional[Callable[[LLM], Call]], tuple[Optional[str], Optional[float]]]:
+        """Split the wrapper's own kwargs from the inner LLM's: a carried decision, the tool-argument
+        rebuilder, and the checked (model, threshold) options a new decision needs."""
         kwargs = dict(kwargs)
         route, reprepare = kwargs.pop(_DECISION_KWARG, None), kwargs.pop(_REPREPARE_KWARG, None)
         model, threshold = kwargs.pop(_FORCE_KWARG, None), kwargs.pop(_THRESHOLD_KWARG, None)
-        if route is None:
-            forced, threshold = self._check_options(model, threshold)
-            route = await asyncio.to_thread(self._decide, messages, forced, threshold, True)
-            self._emit(route)
-        return route, kwargs, reprepare
+        options = (None, None) if route is not None else self._check_options(model, threshold)
+        return route, kwargs, reprepare, options
 
     def _emit(self, route: _Route) -> None:
         dispatcher.event(RoutingDecisionEvent(**route.metadata(self._llm(route.decision).metadata.model_name)))
@@ -591,14 +619,15 @@ class RoutedLLM(FunctionCallingLLM):
         self, route: _Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str
     ) -> Any:
         """Call the chosen LLM's `method` (with fallback); tag the answer and count it in the ledger."""
-        route, llm, call, response = self._with_fallback(route, call, reprepare, _invoker(method))
-        self._account(route, llm, call_usage(call, response))
-        return self._tag(response, route.metadata(llm.metadata.model_name))
+        return self._answered(*self._with_fallback(route, call, reprepare, _invoker(method)))
 
     async def _adelegate(
         self, route: _Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str
     ) -> Any:
-        route, llm, call, response = await self._awith_fallback(route, call, reprepare, _invoker(method))
+        return self._answered(*await self._awith_fallback(route, call, reprepare, _invoker(method)))
+
+    def _answered(self, route: _Route, llm: LLM, call: Call, response: Any) -> Any:
+        """A whole answer: counted in the ledger, tagged with the route that produced it."""
         self._account(route, llm, call_usage(call, response))
         return self._tag(response, route.metadata(llm.metadata.model_name))
 
@@ -732,47 +761,9 @@ class RoutedLLM(FunctionCallingLLM):
         route, kwargs, _ = await self._aroute(conversation(user_msg, chat_history), kwargs)
         return {**kwargs, _DECISION_KWARG: route}
 
-    async def achat_with_tools(
-        self,
-        tools: Sequence["BaseTool"],
-        user_msg: Optional[Union[str, ChatMessage]] = None,
-        chat_history: Optional[List[ChatMessage]] = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponse:
-        kwargs = await self._aroute_tools(user_msg, chat_history, kwargs)
-        return await super().achat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
-
-    async def astream_chat_with_tools(
-        self,
-        tools: Sequence["BaseTool"],
-        user_msg: Optional[Union[str, ChatMessage]] = None,
-        chat_history: Optional[List[ChatMessage]] = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponseAsyncGen:
-        kwargs = await self._aroute_tools(user_msg, chat_history, kwargs)
-        return await super().astream_chat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+    # FunctionCallingLLM's own async tool-calling methods, deciding off the event loop first.
+    achat_with_tools = _decided_off_loop(FunctionCallingLLM.achat_with_tools)
+    astream_chat_with_tools = _decided_off_loop(FunctionCallingLLM.astream_chat_with_tools)
 
     def _validate_chat_with_tools_response(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from routellm_llamaindex.testing import EventCollector
 from llama_index.core.instrumentation.events.llm import LLMChatStartEvent, LLMCompletionStartEvent
 from llama_index.core.llms import MockLLM
+from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 
@@ -370,6 +372,37 @@ def test_chat_with_tools_routes_before_the_tools_are_prepared(method, events):
     assert all(r.additional_kwargs[METADATA_KEY]["model"] == "strong" for r in responses)
     calls = llm.get_tool_calls_from_response(last)
     assert [(c.tool_name, c.tool_kwargs) for c in calls] == [("multiply", {"a": 6, "b": 7})]
+    assert len(decisions(events)) == 1
+
+
+class PreparingSpy(NamedMockLLM):
+    prepared: list = []
+
+    def _prepare_chat_with_tools(self, tools, verbose=False, allow_parallel_tool_calls=False, tool_required=False, **kwargs):
+        self.prepared.append(
+            {"verbose": verbose, "allow_parallel_tool_calls": allow_parallel_tool_calls, "tool_required": tool_required}
+        )
+        return super()._prepare_chat_with_tools(
+            tools, verbose=verbose, allow_parallel_tool_calls=allow_parallel_tool_calls, **kwargs
+        )
+
+
+@pytest.mark.parametrize("method", ["achat_with_tools", "astream_chat_with_tools"])
+def test_async_tool_calling_takes_function_calling_llm_arguments_positionally(method, events):
+    plan = [("multiply", {"a": 6, "b": 7})]
+    strong = PreparingSpy("strong-model", response_generator=tool_plan("strong-model", plan), prepared=[])
+    llm = make_llm(strong=strong, weak=NamedMockLLM("weak-model", response_generator=tool_plan("weak-model", plan)))
+    assert inspect.signature(getattr(RoutedLLM, method)) == inspect.signature(getattr(FunctionCallingLLM, method))
+
+    async def collect():
+        # tools, user_msg, chat_history, verbose, allow_parallel_tool_calls, tool_required
+        result = await getattr(llm, method)([FunctionTool.from_defaults(multiply)], HARD, None, False, False, True)
+        return [r async for r in result] if method.startswith("astream") else [result]
+
+    responses = asyncio.run(collect())
+    assert all(r.additional_kwargs[METADATA_KEY]["model"] == "strong" for r in responses)
+    assert [c.tool_name for c in llm.get_tool_calls_from_response(responses[-1])] == ["multiply"]
+    assert strong.prepared == [{"verbose": False, "allow_parallel_tool_calls": False, "tool_required": True}]
     assert len(decisions(events)) == 1
 
 
