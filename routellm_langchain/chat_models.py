@@ -21,11 +21,11 @@ import logging
 import math
 import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing, closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -75,6 +75,8 @@ from .responses import (
 from .structured import ROUTING_KEY, ParserByRoute, attach_parser
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 ROLES = ("strong", "weak")
 Role = Literal["strong", "weak"]
@@ -603,18 +605,7 @@ class RoutedChatModel(BaseChatModel):
     ) -> ChatResult:
         model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
         route = self._route(messages, model, threshold, live=True)
-        try:
-            result = self._delegate_generate(route, call)
-        except Exception as error:
-            self._attach(error, route)
-            if not self.fallback:
-                raise
-            route = route.fallback(error)
-            try:
-                result = self._delegate_generate(route, call)
-            except Exception as second:
-                self._attach(second, route)
-                raise
+        route, result = self._with_fallback(route, lambda chosen: self._delegate_generate(chosen, call))
         self.ledger.record(route.model, *result_tokens(result))
         return result
 
@@ -627,18 +618,7 @@ class RoutedChatModel(BaseChatModel):
     ) -> ChatResult:
         model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
         route = await self._aroute(messages, model, threshold, live=True)
-        try:
-            result = await self._adelegate_generate(route, call)
-        except Exception as error:
-            self._attach(error, route)
-            if not self.fallback:
-                raise
-            route = route.fallback(error)
-            try:
-                result = await self._adelegate_generate(route, call)
-            except Exception as second:
-                self._attach(second, route)
-                raise
+        route, result = await self._awith_fallback(route, lambda chosen: self._adelegate_generate(chosen, call))
         self.ledger.record(route.model, *result_tokens(result))
         return result
 
@@ -651,21 +631,13 @@ class RoutedChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
         route = self._route(messages, model, threshold, live=True)
-        chunks = self._delegate_stream(route, call)
-        try:
-            first = next(chunks, None)
-        except Exception as error:
-            # Nothing has reached the caller yet: the other model can still answer.
-            self._attach(error, route)
-            if not self.fallback:
-                raise
-            route = route.fallback(error)
-            chunks = self._delegate_stream(route, call)
-            try:
-                first = next(chunks, None)
-            except Exception as second:
-                self._attach(second, route)
-                raise
+
+        def start(chosen: Route) -> tuple[Iterator[ChatGenerationChunk], ChatGenerationChunk | None]:
+            # Until the first chunk is in, nothing has reached the caller: the other model can still answer.
+            chunks = self._delegate_stream(chosen, call)
+            return chunks, next(chunks, None)
+
+        route, (chunks, first) = self._with_fallback(route, start)
         yield from self._pass_on(route, first, chunks)
 
     async def _astream(
@@ -677,22 +649,44 @@ class RoutedChatModel(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
         route = await self._aroute(messages, model, threshold, live=True)
-        chunks = self._adelegate_stream(route, call)
+
+        async def start(chosen: Route) -> tuple[AsyncIterator[ChatGenerationChunk], ChatGenerationChunk | None]:
+            chunks = self._adelegate_stream(chosen, call)
+            return chunks, await anext(chunks, None)
+
+        route, (chunks, first) = await self._awith_fallback(route, start)
+        async for chunk in self._apass_on(route, first, chunks):
+            yield chunk
+
+    def _with_fallback(self, route: Route, attempt: Callable[[Route], _T]) -> tuple[Route, _T]:
+        """Run `attempt` on the chosen route; if it raises, on the other model (fallback=True) or
+        re-raise with the decision attached. Returns the route that answered and its result."""
         try:
-            first = await anext(chunks, None)
+            return route, attempt(route)
         except Exception as error:
             self._attach(error, route)
             if not self.fallback:
                 raise
             route = route.fallback(error)
-            chunks = self._adelegate_stream(route, call)
             try:
-                first = await anext(chunks, None)
+                return route, attempt(route)
             except Exception as second:
                 self._attach(second, route)
                 raise
-        async for chunk in self._apass_on(route, first, chunks):
-            yield chunk
+
+    async def _awith_fallback(self, route: Route, attempt: Callable[[Route], Awaitable[_T]]) -> tuple[Route, _T]:
+        try:
+            return route, await attempt(route)
+        except Exception as error:
+            self._attach(error, route)
+            if not self.fallback:
+                raise
+            route = route.fallback(error)
+            try:
+                return route, await attempt(route)
+            except Exception as second:
+                self._attach(second, route)
+                raise
 
     def _pass_on(
         self, route: Route, first: ChatGenerationChunk | None, chunks: Iterator[ChatGenerationChunk]
