@@ -7,14 +7,14 @@ provider-specific tool-call history never crosses models. Runs offline with fake
 
 from __future__ import annotations
 
-import argparse
-
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 
 from routellm_langchain import RoutedChatModel
 from routellm_langchain.testing import FakeToolChatModel
+
+from _common import routing_arguments, why
 
 
 @tool
@@ -35,23 +35,8 @@ QUESTIONS = [
 ]
 
 
-def why(decision: dict) -> str:
-    if decision["reason"] == "routed":
-        sign = ">=" if decision["model"] == "strong" else "<"
-        return (
-            f"{decision['model']} ({decision['model_name']}): win probability "
-            f"{decision['win_probability']:.3f} {sign} threshold {decision['threshold']:.3f}"
-        )
-    if decision["reason"] == "sticky":
-        return f"{decision['model']} ({decision['model_name']}): sticky, the model that started this turn"
-    return f"{decision['model']} ({decision['model_name']}): {decision['reason']}"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--router", default="default", help="bundled router name or checkpoint directory")
-    parser.add_argument("--strong-fraction", type=float, default=0.5, help="share of the questions sent to the strong model")
-    args = parser.parse_args()
+    args = routing_arguments(__doc__, strong_fraction=0.5)
 
     llm = RoutedChatModel(
         strong=FakeToolChatModel(model_name="fake-claude-sonnet"),

@@ -7,13 +7,13 @@ ChatOpenAI(model="gpt-4o") and ChatOpenAI(model="gpt-4o-mini").
 
 from __future__ import annotations
 
-import argparse
-
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from routellm_langchain import RoutedChatModel
 from routellm_langchain.testing import FakeToolChatModel
+
+from _common import routing_arguments, why
 
 QUESTIONS = [
     "hi! how are you?",
@@ -24,22 +24,8 @@ QUESTIONS = [
 ]
 
 
-def why(decision: dict) -> str:
-    """One line saying which model answered and why."""
-    if decision["reason"] == "routed":
-        sign = ">=" if decision["model"] == "strong" else "<"
-        return (
-            f"{decision['model']} ({decision['model_name']}): win probability {decision['win_probability']:.3f} "
-            f"{sign} threshold {decision['threshold']:.3f} (router {decision['router']!r})"
-        )
-    return f"{decision['model']} ({decision['model_name']}): {decision['reason']}"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--router", default="default", help="bundled router name or checkpoint directory")
-    parser.add_argument("--strong-fraction", type=float, default=0.4, help="share of the questions sent to the strong model")
-    args = parser.parse_args()
+    args = routing_arguments(__doc__, strong_fraction=0.4)
 
     llm = RoutedChatModel(
         strong=FakeToolChatModel(model_name="fake-gpt-4o"),

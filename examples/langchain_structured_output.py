@@ -7,12 +7,12 @@ answer is parsed by the parser of the model that produced it. Runs offline with 
 
 from __future__ import annotations
 
-import argparse
-
 from pydantic import BaseModel, Field
 
 from routellm_langchain import RoutedChatModel
 from routellm_langchain.testing import FakeToolChatModel
+
+from _common import routing_arguments, why
 
 
 class Contact(BaseModel):
@@ -29,21 +29,8 @@ TEXTS = [
 ]
 
 
-def why(decision: dict) -> str:
-    if decision["reason"] == "routed":
-        sign = ">=" if decision["model"] == "strong" else "<"
-        return (
-            f"{decision['model']} ({decision['model_name']}): win probability "
-            f"{decision['win_probability']:.3f} {sign} threshold {decision['threshold']:.3f}"
-        )
-    return f"{decision['model']} ({decision['model_name']}): {decision['reason']}"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--router", default="default", help="bundled router name or checkpoint directory")
-    parser.add_argument("--strong-fraction", type=float, default=0.5, help="share of the texts sent to the strong model")
-    args = parser.parse_args()
+    args = routing_arguments(__doc__, strong_fraction=0.5, routed="texts")
 
     llm = RoutedChatModel(
         strong=FakeToolChatModel(model_name="fake-gpt-4o", structured_output_method="json_schema"),

@@ -8,7 +8,6 @@ and the bundled router.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import re
 
@@ -20,6 +19,8 @@ from llama_index.core.llms import ChatMessage, MessageRole
 
 from routellm_llamaindex import RoutedLLM, RoutingDecisionEvent
 from routellm_llamaindex.testing import NamedMockLLM
+
+from _common import routing_arguments, why
 
 
 def get_temperature(city: str) -> float:
@@ -74,23 +75,12 @@ class PrintDecisions(BaseEventHandler):
         return "PrintDecisions"
 
     def handle(self, event, **kwargs) -> None:
-        if not isinstance(event, RoutingDecisionEvent):
-            return
-        if event.reason == "routed":
-            sign = ">=" if event.model == "strong" else "<"
-            why = f"win probability {event.win_probability:.3f} {sign} threshold {event.threshold:.3f}"
-        elif event.reason == "sticky":
-            why = "sticky: the model that started this turn"
-        else:
-            why = event.reason
-        print(f"  step   {event.model} ({event.model_name}) [{why}]")
+        if isinstance(event, RoutingDecisionEvent):
+            print(f"  step   {why(event.model_dump())}")
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--router", default="default", help="bundled router name or checkpoint directory")
-    parser.add_argument("--strong-fraction", type=float, default=0.5, help="share of the questions sent to the strong model")
-    args = parser.parse_args()
+    args = routing_arguments(__doc__, strong_fraction=0.5)
 
     llm = RoutedLLM(
         strong=NamedMockLLM("claude-sonnet (mock)", response_generator=scripted_agent_model("claude-sonnet (mock)")),

@@ -9,7 +9,6 @@ user message, so the router scores the question, not the documents pasted around
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 import tempfile
@@ -24,6 +23,8 @@ from llama_index.core.llms import ChatMessage, MessageRole
 
 from routellm_llamaindex import RoutedLLM, RoutingDecisionEvent
 from routellm_llamaindex.testing import NamedMockLLM
+
+from _common import routing_arguments, why
 
 DOCUMENTS = {
     "tea.txt": "Green tea is steeped at 70 to 80 degrees Celsius for two to three minutes.",
@@ -89,18 +90,11 @@ class PrintDecisions(BaseEventHandler):
 
     def handle(self, event, **kwargs) -> None:
         if isinstance(event, RoutingDecisionEvent):
-            sign = ">=" if event.model == "strong" else "<"
-            print(
-                f"  routed to {event.model} ({event.model_name}): "
-                f"win probability {event.win_probability:.3f} {sign} threshold {event.threshold:.3f}"
-            )
+            print(f"  routed to {why(event.model_dump())}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--router", default="default", help="bundled router name or checkpoint directory")
-    parser.add_argument("--strong-fraction", type=float, default=0.34, help="share of questions sent to the strong model")
-    args = parser.parse_args()
+    args = routing_arguments(__doc__, strong_fraction=0.34)
 
     # The one-line swap: wherever an app sets Settings.llm, set a RoutedLLM instead.
     Settings.llm = RoutedLLM(

@@ -35,4 +35,4 @@ def test_agent_example():
     assert "celsius_to_fahrenheit({'celsius': 4.5}) -> 40.1" in out
     assert "answer [llama-8b (mock)] It is 21.0 °C in Lisbon." in out
     assert "answer [claude-sonnet (mock)] It is 40.1 °F in Oslo." in out
-    assert out.count("sticky: the model that started this turn") == 3
+    assert out.count("sticky, the model that started this turn") == 3

@@ -13,6 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def run_example(name: str, monkeypatch, capsys, *args: str) -> str:
     monkeypatch.setattr(sys, "argv", [name, *args])
+    monkeypatch.syspath_prepend(str(EXAMPLES))  # as `python examples/<name>` does, for examples/_common.py
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")
     return capsys.readouterr().out
 
