@@ -64,15 +64,9 @@ class DifficultyRouter(FeaturedEmbeddingInput, Router):
 
     @classmethod
     def expected_shapes(cls, params: dict[str, Any]) -> dict[str, tuple[int | None, ...]]:
-        n_features = len(FEATURE_NAMES) if params.get("use_features", True) else 0
-        shapes = {
-            "coef": (int(params.get("embedding_dim", 384)) + n_features,),
-            "intercept": (1,),
-            "calibration": (2,),
-        }
-        if n_features:
-            shapes |= {"feature_mean": (n_features,), "feature_scale": (n_features,)}
-        return shapes
+        use_features = params.get("use_features", True)
+        in_dim = int(params.get("embedding_dim", 384)) + (len(FEATURE_NAMES) if use_features else 0)
+        return {"coef": (in_dim,), "intercept": (1,), "calibration": (2,), **cls.feature_shapes(use_features)}
 
     @classmethod
     def from_state(cls, params: dict[str, Any], tensors: dict[str, np.ndarray]) -> Router:

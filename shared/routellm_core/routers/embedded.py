@@ -79,6 +79,11 @@ class FeaturedEmbeddingInput(EmbeddingInput):
             return {}
         return {"feature_mean": self.feature_mean_, "feature_scale": self.feature_scale_}
 
+    @staticmethod
+    def feature_shapes(use_features: bool) -> dict[str, tuple[int, ...]]:
+        """The shapes of `feature_state` (for a checkpoint's `expected_shapes`)."""
+        return {"feature_mean": (len(FEATURE_NAMES),), "feature_scale": (len(FEATURE_NAMES),)} if use_features else {}
+
     def _load_feature_state(self, tensors: dict[str, np.ndarray]) -> None:
         if self.use_features:
             self.feature_mean_, self.feature_scale_ = tensors["feature_mean"], tensors["feature_scale"]

@@ -88,16 +88,15 @@ class MatrixFactorizationRouter(FeaturedEmbeddingInput, Router):
 
     @classmethod
     def expected_shapes(cls, params: dict[str, Any]) -> dict[str, tuple[int | None, ...]]:
-        n_features = len(FEATURE_NAMES) if params.get("use_features") else 0
-        dim, in_dim = int(params["dim"]), int(params.get("embedding_dim", 384)) + n_features
-        shapes = {
+        use_features = params.get("use_features", False)
+        dim = int(params["dim"])
+        in_dim = int(params.get("embedding_dim", 384)) + (len(FEATURE_NAMES) if use_features else 0)
+        return {
             "model_embeddings": (len(params["models"]), dim),
             "projection": (dim, in_dim),
             "classifier": (dim,),
+            **cls.feature_shapes(use_features),
         }
-        if n_features:
-            shapes |= {"feature_mean": (n_features,), "feature_scale": (n_features,)}
-        return shapes
 
     @classmethod
     def from_state(cls, params: dict[str, Any], tensors: dict[str, np.ndarray]) -> Router:
