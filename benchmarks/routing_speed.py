@@ -19,7 +19,9 @@ Measured, as medians over `--repeats` runs:
 Learned routers come from the bundled checkpoints where present; otherwise an untrained stand-in of
 the same kind and size is built (MF and SW ranking with random weights, BERT and the causal LLM as
 their base models with an untrained read-out): its scores are meaningless, its timings are not.
-Embedding routers are timed on each embedding backend installed (torch; onnx with the `onnx` extra).
+Embedding routers are timed on each embedding backend installed (torch; onnx with the `onnx` extra);
+`--backends ...,static` adds the static embedding distilled from the same model (`embedding_static`):
+a different embedding space, so that row is always a stand-in of the router's kind, sized for it.
 Prompts are synthetic: distinct, about `--words` words each, deterministic for a seed.
 """
 
@@ -97,6 +99,7 @@ def _standin(kind: str, embedding_model: str, embedding_dim: int, sw_battles: in
     from routellm_core.routers import (
         BertClassifierRouter,
         CausalLLMRouter,
+        DifficultyRouter,
         LengthRouter,
         MatrixFactorizationRouter,
         RandomRouter,
@@ -107,6 +110,8 @@ def _standin(kind: str, embedding_model: str, embedding_dim: int, sw_battles: in
     models = [DEFAULT_STRONG_MODEL, DEFAULT_WEAK_MODEL] + [f"model-{i}" for i in range(62)]
     if kind == "mf":
         return MatrixFactorizationRouter(models, embedding_model=embedding_model, embedding_dim=embedding_dim)
+    if kind == "difficulty":
+        return DifficultyRouter(embedding_model=embedding_model, embedding_dim=embedding_dim)
     if kind == "sw_ranking":
         rng = np.random.default_rng(0)
         n_prompts = max(2, sw_battles * 3 // 4)
@@ -153,12 +158,14 @@ def _load(name: str, bundled: list[str], embedding_model: str, sw_battles: int) 
     raise typer.BadParameter(f"unknown router {name!r}: use a bundled name ({bundled}) or a kind {LEARNED_KINDS + BASELINE_KINDS}")
 
 
-def build_routers(names: list[str], embedding_model: str, sw_battles: int, backends: tuple[str, ...] = ("torch",)) -> list[Entry]:
+def build_routers(names: list[str], embedding_model: str, sw_battles: int, backends: tuple[str, ...] = ("torch",),
+                  static_dim: int = 256) -> list[Entry]:
     """An entry per name and embedding backend: a bundled checkpoint by that name, else a stand-in kind.
 
-    Embedding routers get one entry per embedding backend (torch, onnx); others one.
+    Embedding routers get one entry per embedding backend (torch, onnx, static); others one.
     """
     from routellm_core.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, shared_embedder
+    from routellm_core.embedding_static import static_model_name
     from routellm_core.registry import bundled_checkpoint_names
 
     bundled = bundled_checkpoint_names() if embedding_model == DEFAULT_EMBEDDING_MODEL else []
@@ -170,6 +177,12 @@ def build_routers(names: list[str], embedding_model: str, sw_battles: int, backe
             entries.append(Entry(name, source, router))
             continue
         for backend in backends:
+            if backend == "static":  # another embedding space: a stand-in of the kind, on the static table
+                static = shared_embedder(static_model_name(model, static_dim))
+                standin = _standin(router.kind, static.model_name, static.dimension, sw_battles)
+                standin.set_embedder(static)
+                entries.append(Entry(name, "stand-in (untrained)", standin, static))
+                continue
             embedder = shared_embedder(model)  # what the router uses unless given another
             if backend != "torch":  # a second copy of the router, on its own embedder
                 source, router = _load(name, bundled, embedding_model, sw_battles)
@@ -353,6 +366,8 @@ class Settings:
     imports: bool = True
     #: Embedding backends to time the embedding routers on (default: torch, and onnx where installed).
     backends: list[str] | None = None
+    #: Columns of the static embedding (the `static` backend).
+    static_dim: int = 256
 
     @classmethod
     def quick(cls, **overrides) -> Settings:
@@ -373,7 +388,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
     names = settings.routers or default_router_names(embedding_model)
     load_start = time.perf_counter()
     backends = tuple(settings.backends or default_backends())
-    routers = build_routers(names, embedding_model, settings.sw_battles, backends)
+    routers = build_routers(names, embedding_model, settings.sw_battles, backends, settings.static_dim)
     encoder = SentenceTransformer(resolve_model_path(embedding_model), device="cpu")
     warm = make_prompts(4, settings.words, seed=10_000)
     encoder.encode(warm, show_progress_bar=False)
@@ -531,7 +546,8 @@ def main(
     words: int = typer.Option(30, min=1, help="Words per synthetic prompt (±5)."),
     batch_size: int = typer.Option(32, min=1, help="Prompts per forward pass, for the routers' embedders and the bare encoder."),
     embedding_model: str | None = typer.Option(None, help="A sentence-transformers model directory (default: MiniLM)."),
-    backends: str | None = typer.Option(None, help="Embedding backends, comma-separated (default: torch, and onnx where installed)."),
+    backends: str | None = typer.Option(None, help="Embedding backends, comma-separated: torch, onnx, static (default: torch, and onnx where installed)."),
+    static_dim: int = typer.Option(256, min=1, help="Columns of the static embedding (the static backend)."),
     threads: int | None = typer.Option(None, min=1, help="Intra-op threads for torch and ONNX Runtime (default: one per core)."),
     as_markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables instead of terminal tables."),
     json_path: Path | None = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
@@ -547,7 +563,7 @@ def main(
         for key, value in {"repeats": repeats, "single_prompts": single_prompts, "batch_prompts": batch_prompts}.items()
         if value is not None
     }
-    overrides |= {"words": words, "batch_size": batch_size, "embedding_model": embedding_model}
+    overrides |= {"words": words, "batch_size": batch_size, "embedding_model": embedding_model, "static_dim": static_dim}
     if backends:
         overrides["backends"] = [name.strip() for name in backends.split(",") if name.strip()]
     if routers:

@@ -183,3 +183,26 @@ def test_routers_trained_on_static_vectors_save_load_and_route(kind, base_dir, t
     assert isinstance(loaded._embedder, StaticEmbedder) and loaded._embedder is shared_embedder(embedder.model_name)
     np.testing.assert_allclose(scores, router.score_with_embeddings(prompts, embedder.encode(prompts)), atol=1e-6)
     assert np.all((scores >= 0) & (scores <= 1))
+
+
+def test_the_speed_benchmark_times_a_static_row(base_dir):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "routing_speed.py"
+    spec = importlib.util.spec_from_file_location("routing_speed_static", script)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(bench)
+        settings = bench.Settings.quick(embedding_model=str(base_dir), routers=["mf", "length"], imports=False,
+                                        single_prompts=3, batch_prompts=8, backends=["torch", "static"], static_dim=DIM)
+        result = bench.run_benchmark(settings)
+    finally:
+        sys.modules.pop(spec.name, None)
+    rows = {(row["router"], row["backend"]): row for row in result["routers"]}
+    assert set(rows) == {("mf", "torch"), ("mf", "static"), ("length", None)}  # a baseline embeds nothing
+    for key in (("mf", "torch"), ("mf", "static")):
+        assert rows[key]["single_p50_ms"] > 0 and rows[key]["batch_per_s"] > 0 and rows[key]["cached_p50_ms"] > 0
+    assert ("mf", "static", "batch_per_s") in {(c["router"], c["backend"], c["metric"]) for c in result["targets"]}
+    assert "| mf | stand-in (untrained) | static |" in bench.markdown(result)

@@ -1,0 +1,120 @@
+"""Does a static embedding keep routing quality? The bundled recipes trained on MiniLM and on static vectors.
+
+    .venv/bin/python benchmarks/static_quality.py                       # MiniLM against the default static embedding
+    .venv/bin/python benchmarks/static_quality.py --static "static:sentence-transformers/all-MiniLM-L6-v2,static:sentence-transformers/all-MiniLM-L6-v2?weighting=none"
+
+For each embedding (MiniLM, then each static name) the `difficulty` and `mf` routers are trained with
+the bundled hyper-parameters (`training.bundled.BUNDLED`) on the permissive sets (arena_bench,
+llmrouter, mmlu_pro; decontaminated with MiniLM as usual, so every embedding sees the same prompts)
+and scored on MMLU and GSM8K; the table gives each APGR, the difference from MiniLM and whether it
+is within the issue's 0.01. The first use of a static embedding distils it (a minute or two).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import typer
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROUTERS = ("difficulty", "mf")
+BENCHMARKS = ("mmlu", "gsm8k")
+TOLERANCE = 0.01
+
+
+class DiskKeyed:
+    """An embedder whose on-disk embedding cache key names its exact table, not just the `static:` name.
+
+    The data layer keys cached vectors by `model_name`; a table distilled differently (another format
+    or base model files) keeps its name, so the key gets the table folder's digest as well.
+    """
+
+    def __init__(self, embedder):
+        from routellm_core.embedding_static import table_folder
+        from routellm_core.embedding import resolve_model_path
+
+        self.embedder = embedder
+        folder = table_folder(resolve_model_path(embedder.base_model), embedder.static_dimension, embedder.weighting)
+        self.model_name = f"{embedder.model_name}|{folder.name}"
+
+    def encode(self, texts):
+        return self.embedder.encode(texts)
+
+
+def train_and_score(data, evals_dir: Path, embedding: str | None) -> dict:
+    """APGR per router and benchmark for one embedding (None: MiniLM, the routers' default)."""
+    from routellm_core.embedding_static import StaticEmbedder
+    from routellm_core.training.bundled import BUNDLED
+    from routellm_core.training.evaluate import evaluate_router
+    from routellm_core.training.pipelines import train_router
+
+    embedder, static = None, None
+    if embedding is not None:
+        static = StaticEmbedder.from_name(embedding)
+        started = time.perf_counter()
+        static.encode(["warm up"])  # distils on first use
+        print(f"{embedding}: table ready in {time.perf_counter() - started:.1f} s ({static.table.config})", flush=True)
+        embedder = DiskKeyed(static)
+        data = dataclasses.replace(data, embeddings={})  # the MiniLM vectors kept by decontamination do not apply
+    out = {}
+    for name in ROUTERS:
+        kind, options = BUNDLED[name]
+        started = time.perf_counter()
+        router = train_router(kind, data, embedder=embedder, **options)
+        seconds = time.perf_counter() - started
+        router.name = name
+        if static is not None:
+            router.embedding_model = static.model_name
+        results = evaluate_router(router, evals_dir, BENCHMARKS, embedder=embedder, progress=True)
+        out[name] = {"train_seconds": round(seconds, 1), **{b: round(float(r.apgr), 4) for b, r in results.items()}}
+        print(f"{embedding or 'MiniLM'} {name}: {out[name]}", flush=True)
+    return out
+
+
+def markdown(results: dict) -> str:
+    reference = results["MiniLM"]
+    lines = ["| router | benchmark | embedding | APGR | − MiniLM | within 0.01 |", "|---|---|---|---|---|---|"]
+    for name in ROUTERS:
+        for benchmark in BENCHMARKS:
+            lines.append(f"| {name} | {benchmark} | MiniLM | {reference[name][benchmark]:.4f} | — | — |")
+            for embedding, figures in results.items():
+                if embedding == "MiniLM":
+                    continue
+                difference = figures[name][benchmark] - reference[name][benchmark]
+                within = "yes" if abs(difference) <= TOLERANCE else "no"
+                lines.append(f"| {name} | {benchmark} | `{embedding}` | {figures[name][benchmark]:.4f} | {difference:+.4f} | {within} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(
+    static: str = typer.Option("static:sentence-transformers/all-MiniLM-L6-v2", help="Comma-separated static embedding names."),
+    data_root: Path | None = typer.Option(None, help="The data folder (default: ../shared/data beside the checkout)."),
+    json_path: Path | None = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+) -> None:
+    """Train the bundled difficulty and mf recipes on MiniLM and on static embeddings; APGR on MMLU and GSM8K."""
+    from routellm_core.data import default_data_root
+    from routellm_core.training.bundled import PERMISSIVE_SETS
+    from routellm_core.training.datasets import load_training_data
+
+    root = Path(data_root or default_data_root())
+    evals_dir = root / "routellm_evals"
+    load = [round(x, 2) for x in os.getloadavg()]
+    data = load_training_data(PERMISSIVE_SETS, root, evals_dir)
+    data.require_permissive()
+    results = {"MiniLM": train_and_score(data, evals_dir, None)}
+    for name in [s.strip() for s in static.split(",") if s.strip()]:
+        results[name] = train_and_score(data, evals_dir, name)
+    print(f"\nload average {load} at the start, {[round(x, 2) for x in os.getloadavg()]} at the end\n")
+    print(markdown(results), end="")
+    if json_path is not None:
+        json_path.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    typer.run(main)
