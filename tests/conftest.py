@@ -15,3 +15,17 @@ def tiny_st_dir(tmp_path_factory):
     from tests.helpers import build_tiny_sentence_transformer
 
     return build_tiny_sentence_transformer(tmp_path_factory.mktemp("tiny_st"))
+
+
+@pytest.fixture
+def events():
+    """Every LlamaIndex instrumentation event dispatched during the test, in order."""
+    from llama_index.core.instrumentation import get_dispatcher
+
+    from routellm_llamaindex.testing import EventCollector
+
+    handler = EventCollector()
+    root = get_dispatcher()
+    root.add_event_handler(handler)
+    yield handler.events
+    root.event_handlers.remove(handler)

@@ -72,18 +72,6 @@ def index() -> VectorStoreIndex:
     return build_index()
 
 
-Collect = EventCollector  # one collector for every LlamaIndex test module
-
-
-@pytest.fixture
-def events():
-    handler = Collect()
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler.events
-    root.event_handlers.remove(handler)
-
-
 def routing(collected) -> list[tuple[str, str]]:
     """(model, reason) of each routing decision, in order."""
     return [(e.model, e.reason) for e in collected if isinstance(e, RoutingDecisionEvent)]
@@ -248,7 +236,7 @@ def _count_query(settings, llm) -> tuple[TokenCountingHandler, list]:
     """Run one query with a token counter on the global callback manager, the usual LlamaIndex way."""
     counter = TokenCountingHandler(tokenizer=str.split)
     settings.callback_manager = CallbackManager([counter])
-    handler = Collect()
+    handler = EventCollector()
     root = get_dispatcher()
     root.add_event_handler(handler)
     try:
@@ -276,7 +264,7 @@ async def test_agent_counts_llm_events_and_tokens_once(streaming):
     async def run(llm):
         counter = TokenCountingHandler(tokenizer=str.split)
         llm.callback_manager = CallbackManager([counter])
-        handler = Collect()
+        handler = EventCollector()
         get_dispatcher().add_event_handler(handler)
         try:
             agent = FunctionAgent(tools=[multiply], llm=llm, streaming=streaming)

@@ -13,7 +13,6 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse, MessageRole
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.instrumentation import get_dispatcher
-from routellm_llamaindex.testing import EventCollector
 from llama_index.core.llms.callbacks import llm_chat_callback
 
 from routellm_core import calibrate_threshold, load_router
@@ -47,18 +46,6 @@ def metered(**kwargs) -> RoutedLLM:
         weak=MeteredMockLLM("weak-model", response_generator=signed_echo("weak-model")),
         **kwargs,
     )
-
-
-Collect = EventCollector  # one collector for every LlamaIndex test module
-
-
-@pytest.fixture
-def usage_events():
-    handler = Collect()
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler.events
-    root.event_handlers.remove(handler)
 
 
 def usages(collected) -> list[RoutedUsageEvent]:
@@ -107,7 +94,7 @@ def _run(llm, method, text):
 
 
 @pytest.mark.parametrize("method", ["chat", "stream_chat", "achat", "astream_chat", "complete", "acomplete"])
-def test_the_ledger_counts_reported_usage_once_per_call(method, usage_events):
+def test_the_ledger_counts_reported_usage_once_per_call(method, events):
     llm = metered()
     _run(llm, method, HARD)
     _run(llm, method, EASY)
@@ -123,12 +110,11 @@ def test_the_ledger_counts_reported_usage_once_per_call(method, usage_events):
     assert (snapshot.weak.calls, snapshot.weak.input_tokens, snapshot.weak.output_tokens) == (
         1, weak_usage["prompt_tokens"], weak_usage["completion_tokens"]
     )
-    events = usages(usage_events)
-    assert [(e.model, e.estimated) for e in events] == [("strong", False), ("weak", False)]
+    assert [(e.model, e.estimated) for e in usages(events)] == [("strong", False), ("weak", False)]
 
 
 @pytest.mark.parametrize("method", ["chat", "stream_chat", "achat", "astream_chat"])
-def test_without_reported_usage_the_ledger_estimates_tokens_of_the_text_sent_and_received(method, usage_events):
+def test_without_reported_usage_the_ledger_estimates_tokens_of_the_text_sent_and_received(method, events):
     llm = RoutedLLM(
         strong=NamedMockLLM("strong-model", response_generator=signed_echo("strong-model")),
         weak=NamedMockLLM("weak-model", response_generator=signed_echo("weak-model")),
@@ -140,7 +126,7 @@ def test_without_reported_usage_the_ledger_estimates_tokens_of_the_text_sent_and
     assert snapshot.strong.calls == 1 and snapshot.weak.calls == 0
     assert snapshot.strong.input_tokens == approx_token_count(HARD)
     assert snapshot.strong.output_tokens == approx_token_count(responses[-1].message.content)
-    assert [e.estimated for e in usages(usage_events)] == [True]
+    assert [e.estimated for e in usages(events)] == [True]
 
 
 class CumulativeStream(NamedMockLLM):

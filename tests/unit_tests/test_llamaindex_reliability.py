@@ -27,8 +27,6 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ToolCallBlock,
 )
-from llama_index.core.instrumentation import get_dispatcher
-from routellm_llamaindex.testing import EventCollector
 from llama_index.core.llms.callbacks import llm_chat_callback
 from llama_index.core.tools import FunctionTool
 
@@ -65,18 +63,6 @@ def make_llm(router=None, strong=None, weak=None, **kwargs) -> RoutedLLM:
 
 def meta(response) -> dict:
     return response.additional_kwargs[METADATA_KEY]
-
-
-Collect = EventCollector  # one collector for every LlamaIndex test module
-
-
-@pytest.fixture
-def events():
-    handler = Collect()
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler.events
-    root.event_handlers.remove(handler)
 
 
 # ---- bad input: conversations ---------------------------------------------------------------

@@ -19,8 +19,6 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher
-from routellm_llamaindex.testing import EventCollector
 from llama_index.core.instrumentation.events.llm import LLMChatStartEvent, LLMCompletionStartEvent
 from llama_index.core.llms import MockLLM
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -55,19 +53,6 @@ def make_llm(router=None, **kwargs) -> RoutedLLM:
     weak = kwargs.pop("weak", None) or NamedMockLLM("weak-model", response_generator=signed_echo("weak-model"))
     kwargs.setdefault("threshold", 0.5)
     return RoutedLLM(strong=strong, weak=weak, router=router or KeywordRouter(), **kwargs)
-
-
-Collect = EventCollector  # one collector for every LlamaIndex test module
-
-
-@pytest.fixture
-def events():
-    """Every instrumentation event dispatched during the test."""
-    handler = Collect()
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler.events
-    root.event_handlers.remove(handler)
 
 
 def decisions(collected) -> list[RoutingDecisionEvent]:
