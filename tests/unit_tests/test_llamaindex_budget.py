@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse, MessageRole
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.llms.callbacks import llm_chat_callback
@@ -19,21 +19,13 @@ from routellm_core import calibrate_threshold, load_router
 from routellm_core.adaptive import CostBudget
 from routellm_core.conversation import approx_token_count
 from routellm_core.ledger import Price, RoutingLedger
-from routellm_llamaindex import METADATA_KEY, RoutedLLM, RoutedUsageEvent, RoutingLedgerEventHandler
+from routellm_llamaindex import RoutedLLM, RoutedUsageEvent, RoutingLedgerEventHandler
 from routellm_llamaindex.testing import KeywordRouter, MeteredMockLLM, NamedMockLLM, mock_usage, signed_echo
 from routellm_llamaindex.usage import reported_usage
 
-EASY = "hi there"
-HARD = "a hard question about group theory"
+from .llamaindex_helpers import EASY, HARD, meta, user
+
 STRONG_PRICE, WEAK_PRICE = Price(10.0, 30.0), Price(1.0, 3.0)
-
-
-def user(text: str) -> list[ChatMessage]:
-    return [ChatMessage(role=MessageRole.USER, content=text)]
-
-
-def meta(response) -> dict:
-    return response.additional_kwargs[METADATA_KEY]
 
 
 def metered(**kwargs) -> RoutedLLM:

@@ -37,13 +37,7 @@ from routellm_core.ledger import Price, RoutingLedger
 from routellm_llamaindex import METADATA_KEY, RoutedLLM, RoutingDecisionEvent
 from routellm_llamaindex.testing import KeywordRouter, NamedMockLLM, signed_echo, tool_plan
 
-EASY = "hi there"
-HARD = "a hard question about group theory"
-
-
-def user(text: str) -> list[ChatMessage]:
-    return [ChatMessage(role=MessageRole.USER, content=text)]
-
+from .llamaindex_helpers import EASY, HARD, make_llm, meta, user
 
 def raising(exc: Exception):
     """A response generator that fails like a provider would."""
@@ -52,17 +46,6 @@ def raising(exc: Exception):
         raise exc
 
     return reply
-
-
-def make_llm(router=None, strong=None, weak=None, **kwargs) -> RoutedLLM:
-    strong = strong or NamedMockLLM("strong-model", response_generator=signed_echo("strong-model"))
-    weak = weak or NamedMockLLM("weak-model", response_generator=signed_echo("weak-model"))
-    kwargs.setdefault("threshold", 0.5)
-    return RoutedLLM(strong=strong, weak=weak, router=router or KeywordRouter(), **kwargs)
-
-
-def meta(response) -> dict:
-    return response.additional_kwargs[METADATA_KEY]
 
 
 # ---- bad input: conversations ---------------------------------------------------------------

@@ -34,30 +34,12 @@ from routellm_core import (
     calibrate_threshold,
     load_router,
 )
-from routellm_llamaindex import METADATA_KEY, RoutedLLM, RoutingDecisionEvent
+from routellm_llamaindex import METADATA_KEY, RoutedLLM
 from routellm_llamaindex.messages import current_turn, routing_pairs
-from routellm_llamaindex.testing import KeywordRouter, NamedMockLLM, SequenceRouter, signed_echo, tool_plan
+from routellm_llamaindex.testing import KeywordRouter, NamedMockLLM, SequenceRouter, tool_plan
 from routellm_llamaindex.turns import TurnMemory
 
-EASY = "hi there"
-HARD = "a hard question about group theory"
-
-
-def user(text: str) -> list[ChatMessage]:
-    return [ChatMessage(role=MessageRole.USER, content=text)]
-
-
-def make_llm(router=None, **kwargs) -> RoutedLLM:
-    """Strong and weak mocks that sign their chat answers; a keyword router ("hard" -> 0.9, else 0.1)."""
-    strong = kwargs.pop("strong", None) or NamedMockLLM("strong-model", response_generator=signed_echo("strong-model"))
-    weak = kwargs.pop("weak", None) or NamedMockLLM("weak-model", response_generator=signed_echo("weak-model"))
-    kwargs.setdefault("threshold", 0.5)
-    return RoutedLLM(strong=strong, weak=weak, router=router or KeywordRouter(), **kwargs)
-
-
-def decisions(collected) -> list[RoutingDecisionEvent]:
-    return [e for e in collected if isinstance(e, RoutingDecisionEvent)]
-
+from .llamaindex_helpers import EASY, HARD, decisions, make_llm, user
 
 # ---- package surface -------------------------------------------------------------------------
 
