@@ -14,43 +14,21 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from pytest_socket import SocketBlockedError
 
-from routellm_langchain import RoutedChatModel
-from routellm_langchain.testing import FakeToolChatModel
+from tests.langchain_standard import RoutedChatModelSettings
 
 pytestmark = pytest.mark.usefixtures("network_disabled")
 
 
-class TestRoutedChatModelRoutingStrong(ChatModelIntegrationTests):
+class TestRoutedChatModelRoutingStrong(RoutedChatModelSettings, ChatModelIntegrationTests):
     """Threshold 0: the length router sends every prompt to the strong model."""
 
-    @property
-    def chat_model_class(self) -> type[RoutedChatModel]:
-        return RoutedChatModel
-
-    @property
-    def chat_model_params(self) -> dict:
-        return {
-            "strong": FakeToolChatModel(model_name="fake-strong-model"),
-            "weak": FakeToolChatModel(model_name="fake-weak-model"),
-            "router": "length",
-            "threshold": 0.0,
-        }
-
-    @property
-    def model_override_value(self) -> str:
-        return "fake-weak-model"
+    threshold = 0.0
 
 
-class TestRoutedChatModelRoutingWeak(TestRoutedChatModelRoutingStrong):
+class TestRoutedChatModelRoutingWeak(RoutedChatModelSettings, ChatModelIntegrationTests):
     """Threshold 1: no prompt reaches a win probability of 1, so every call goes to the weak model."""
 
-    @property
-    def chat_model_params(self) -> dict:
-        return {**super().chat_model_params, "threshold": 1.0}
-
-    @property
-    def model_override_value(self) -> str:
-        return "fake-strong-model"
+    threshold = 1.0
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
