@@ -17,6 +17,17 @@ def tiny_st_dir(tmp_path_factory):
     return build_tiny_sentence_transformer(tmp_path_factory.mktemp("tiny_st"))
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a module's tests: tiny models train faster so than on contended cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def events():
     """Every LlamaIndex instrumentation event dispatched during the test, in order."""

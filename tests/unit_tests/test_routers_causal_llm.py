@@ -15,17 +15,6 @@ def tiny_llama(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def one_thread():
-    # Tiny models train faster on one thread than on several contended ones.
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
 def trained(one_thread, tiny_llama):
     router = CausalLLMRouter(base_model=str(tiny_llama), trained_layers=1, instruction="Decide.", max_length=32,
                              batch_size=16)
