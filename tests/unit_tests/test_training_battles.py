@@ -49,3 +49,14 @@ def test_source_balance_gives_each_source_equal_weight():
     assert balanced.weight.sum() == pytest.approx(len(frame))
     with pytest.raises(ValueError, match="no battles from"):
         BattleSet.from_frame(frame).with_source_balance({"nowhere": 1.0})
+
+
+def test_unweighted_sets_mixed_with_weighted_ones_count_once():
+    frame, _, _ = make_battles(10, 3)
+    weighted = frame.head(4).assign(source="judged", weight=[0.5, 2.0, 1.0, 0.25])
+    mixed = pd.concat([frame, weighted], ignore_index=True)  # the first part has no weight: NaN after concat
+    battles = BattleSet.from_frame(mixed, weight_column="weight")
+    assert (battles.weight[: len(frame)] == 1.0).all()
+    assert battles.weight[len(frame):].tolist() == [0.5, 2.0, 1.0, 0.25]
+    with pytest.raises(ValueError, match="non-negative"):
+        BattleSet.from_frame(weighted.assign(weight=[1.0, -1.0, 1.0, 1.0]), weight_column="weight")

@@ -72,9 +72,12 @@ class BattleSet:
         if (model_a == model_b).any():
             raise ValueError(f"{int((model_a == model_b).sum())} battle(s) pit a model against itself")
         target = np.array([winner_target(w) for w in frame["winner"]], dtype=np.float64)
-        weight = (
-            frame[weight_column].to_numpy(dtype=np.float64) if weight_column else np.ones(len(frame))
-        )
+        weight = np.ones(len(frame))
+        if weight_column:
+            # Sets without weights mixed with weighted ones leave gaps: an unweighted battle counts once.
+            weight = frame[weight_column].fillna(1.0).to_numpy(dtype=np.float64)
+            if not np.isfinite(weight).all() or (weight < 0).any():
+                raise ValueError(f"battle weights must be finite and non-negative; column {weight_column!r} is not")
         source = frame["source"].astype(str).to_numpy(dtype=object) if "source" in frame.columns else np.array([])
         return cls(list(prompts), models, prompt_index.astype(np.int64), model_a, model_b, target, weight, source)
 

@@ -80,6 +80,8 @@ def train_mf(
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     logits, target[rows], weight=weight[rows]
                 )
+                if not torch.isfinite(loss):
+                    raise FloatingPointError("MF training diverged (non-finite loss): check battle weights and lr")
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()

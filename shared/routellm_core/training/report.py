@@ -121,9 +121,15 @@ def main(argv=None) -> None:
     parser.add_argument("--cv-repeats", type=int, default=3)
     args = parser.parse_args(argv)
     labels = args.only or ["random", "length", *[k for k in CONFIGURATIONS if k not in SLOW]]
-    rows = run(labels, cv_repeats=args.cv_repeats)
-    if args.out:
-        args.out.write_text(json.dumps(rows, indent=2))
+    rows: list[dict] = []
+
+    def keep(row):  # written as each row lands: a long run that stops keeps what it measured
+        rows.append(row)
+        print(row, flush=True)
+        if args.out:
+            args.out.write_text(json.dumps(rows, indent=2))
+
+    run(labels, cv_repeats=args.cv_repeats, log=keep)
     print(markdown(rows))
 
 
