@@ -225,7 +225,9 @@ class StaticTable:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        ids = [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        # encode_batch_fast (tokenizers >= 0.20) skips the character offsets, which are not needed here
+        encode_batch = getattr(self._tokenizer, "encode_batch_fast", self._tokenizer.encode_batch)
+        ids = [encoding.ids for encoding in encode_batch(texts, add_special_tokens=False)]
         lengths = np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(ids))
         filled = lengths > 0
         if filled.any():
