@@ -12,9 +12,11 @@ from dataclasses import fields
 import numpy as np
 
 from ..data import PAPER_STRONG_MODEL, PAPER_WEAK_MODEL
+from ..embedding import Embedder
 from ..router import Router
 from .battles import BattleSet
 from .datasets import TrainingData
+from .embeddings import data_for_embedder
 
 TRAINABLE_KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
 
@@ -148,10 +150,9 @@ def train_router(
         raise ValueError(f"unknown router kind {kind!r} to train; choose one of {', '.join(TRAINABLE_KINDS)}")
     if kind == "difficulty":
         options = {"strong": strong, "weak": weak, **options}
+    data = data_for_embedder(data, embedder)
     router = trainers[kind](data, embedder=embedder, show_progress=show_progress, **options)
     router.strong_model, router.weak_model = strong, weak
-    from ..embedding import Embedder
-
     if isinstance(embedder, Embedder) and hasattr(router, "embedding_model"):
         router.embedding_model = embedder.model_name  # a core embedder loads back by name (e.g. `static:...`)
     router.card = {"training_data": data.card(), **router.card}
@@ -162,6 +163,7 @@ def fit_and_score(kind: str, embedder=None, **options) -> Callable[[TrainingData
     """A `cross_validate` callback: train `kind` on the fold's data, score the held-out prompts."""
 
     def run(train: TrainingData, held_out: list[str]) -> np.ndarray:
+        train = data_for_embedder(train, embedder)
         router = train_router(kind, train, embedder=embedder, show_progress=False, **options)
         if hasattr(router, "score_with_embeddings"):
             return router.score_with_embeddings(held_out, train.embed(held_out, embedder, progress=False))
