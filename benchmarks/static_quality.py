@@ -1,6 +1,6 @@
 """Does a static embedding keep routing quality? The bundled recipes trained on MiniLM and on static vectors.
 
-    .venv/bin/python benchmarks/static_quality.py                       # MiniLM against the default static embedding
+    .venv/bin/python benchmarks/static_quality.py --mf-seeds 0,1,2       # MiniLM against the default static embedding
     .venv/bin/python benchmarks/static_quality.py --static "static:sentence-transformers/all-MiniLM-L6-v2,static:sentence-transformers/all-MiniLM-L6-v2?weighting=none"
 
 For each embedding (MiniLM, then each static name) the `difficulty` and `mf` routers are trained with

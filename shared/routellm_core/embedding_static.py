@@ -121,8 +121,8 @@ def token_vectors(st_model, batch_size: int = 512, progress: bool = True) -> np.
         for start in tqdm(range(0, vocab_size, batch_size), desc="distilling static embedding", unit="batch",
                           disable=not progress):
             ids = torch.arange(start, min(start + batch_size, vocab_size))[:, None]
-            input_ids = torch.cat([torch.tensor([before] * len(ids), dtype=torch.long).reshape(len(ids), -1), ids,
-                                   torch.tensor([after] * len(ids), dtype=torch.long).reshape(len(ids), -1)], dim=1)
+            prefix, suffix = (torch.tensor(affix, dtype=torch.long).expand(len(ids), -1) for affix in (before, after))
+            input_ids = torch.cat([prefix, ids, suffix], dim=1)
             features = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
             if "token_type_ids" in probe:
                 features["token_type_ids"] = torch.zeros_like(input_ids)
@@ -148,12 +148,15 @@ def distil(st_model, target: Path, dimension: int = DEFAULT_DIMENSION, weighting
     tokenizer = st_model.tokenizer
     if not getattr(tokenizer, "is_fast", False) and not hasattr(tokenizer, "backend_tokenizer"):
         raise StaticEmbeddingError("a static embedding needs a model with a fast (tokenizers) tokenizer")
+    get_dimension = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
+    if not 1 <= dimension <= int(get_dimension()):  # checked before the minute-long pass over the vocabulary
+        raise StaticEmbeddingError(
+            f"static embedding dimension {dimension} is out of range: the model gives {get_dimension()} dimensions")
     started = time.perf_counter()
     vectors = token_vectors(st_model, progress=progress)
-    if not 1 <= dimension <= min(vectors.shape):
+    if dimension > len(vectors):
         raise StaticEmbeddingError(
-            f"static embedding dimension {dimension} is out of range: the model gives {vectors.shape[1]} "
-            f"dimensions over {vectors.shape[0]} tokens")
+            f"static embedding dimension {dimension} is out of range: the vocabulary has only {len(vectors)} tokens")
     table, kept = pca(vectors, dimension)
     weights = zipf_weights(len(table)) if weighting == "zipf" else np.ones(len(table))
     weights[list(tokenizer.all_special_ids)] = 0.0  # never added to a text; a literal "[CLS]" counts for nothing
