@@ -31,25 +31,6 @@ BENCHMARKS = ("mmlu", "gsm8k")
 TOLERANCE = 0.01
 
 
-class DiskKeyed:
-    """An embedder whose on-disk embedding cache key names its exact table, not just the `static:` name.
-
-    The data layer keys cached vectors by `model_name`; a table distilled differently (another format
-    or base model files) keeps its name, so the key gets the table folder's digest as well.
-    """
-
-    def __init__(self, embedder):
-        from routellm_core.embedding_static import table_folder
-        from routellm_core.embedding import resolve_model_path
-
-        self.embedder = embedder
-        folder = table_folder(resolve_model_path(embedder.base_model), embedder.static_dimension, embedder.weighting)
-        self.model_name = f"{embedder.model_name}|{folder.name}"
-
-    def encode(self, texts):
-        return self.embedder.encode(texts)
-
-
 def train_and_score(data, evals_dir: Path, embedding: str | None, mf_seeds: tuple[int, ...] = (0,)) -> dict:
     """APGR per router and benchmark for one embedding (None: MiniLM, the routers' default)."""
     from routellm_core.embedding_static import StaticEmbedder
@@ -63,7 +44,7 @@ def train_and_score(data, evals_dir: Path, embedding: str | None, mf_seeds: tupl
         started = time.perf_counter()
         static.encode(["warm up"])  # distils on first use
         print(f"{embedding}: table ready in {time.perf_counter() - started:.1f} s ({static.table.config})", flush=True)
-        embedder = DiskKeyed(static)
+        embedder = static  # its cache_key names the exact table, so cached vectors never mix
         data = dataclasses.replace(data, embeddings={})  # the MiniLM vectors kept by decontamination do not apply
     out = {}
     for name in ROUTERS:

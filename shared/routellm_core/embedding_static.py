@@ -216,6 +216,7 @@ class StaticTable:
                                        "delete that folder to distil it again")
         tokenizer.no_truncation()
         tokenizer.no_padding()
+        self.folder = folder
         self.config = config
         self.dimension = dimension
         self.lowercase = bool(config.get("lowercase", False))
@@ -281,6 +282,11 @@ class StaticEmbedder(Embedder):
 
                     self._model = SentenceTransformer(resolve_model_path(self.base_model), device="cpu")
         return self._model
+
+    @property
+    def cache_key(self) -> str:
+        """The on-disk embedding caches' key: the name plus the table's folder (a digest of the base files)."""
+        return f"{self.model_name}|{self.table.folder.name}"
 
     @property
     def table(self) -> StaticTable:

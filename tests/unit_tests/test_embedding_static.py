@@ -111,6 +111,27 @@ def test_distilled_once_then_read_from_the_cache_without_the_model(base_dir, cac
     assert other.encode(["hi"]).shape == (1, 4) and len(list(cache.iterdir())) == 2  # its own table
 
 
+def test_disk_cached_vectors_are_keyed_by_the_exact_table(base_dir, tmp_path):
+    import os
+    import shutil
+
+    from routellm_core.data import embed_texts
+
+    base = tmp_path / "base"
+    shutil.copytree(base_dir, base)
+    embedder = StaticEmbedder(str(base), dimension=DIM, progress=False)
+    first = embed_texts(["prove the integral"], embedder, cache_dir=tmp_path / "vectors", progress=False)
+    (cached,) = list((tmp_path / "vectors").iterdir())
+    # The base model's files change (a new download): same static name, another table, another key.
+    weights = next(p for p in base.rglob("*.safetensors"))
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    rebuilt = StaticEmbedder(str(base), dimension=DIM, progress=False)
+    assert rebuilt.model_name == embedder.model_name and rebuilt.cache_key != embedder.cache_key
+    embed_texts(["prove the integral"], rebuilt, cache_dir=tmp_path / "vectors", progress=False)
+    assert len(list((tmp_path / "vectors").iterdir())) == 2
+    np.testing.assert_array_equal(np.load(cached), first)
+
+
 def test_encoding_a_cached_table_does_not_import_torch(base_dir, tmp_path):
     StaticEmbedder(str(base_dir), dimension=DIM, progress=False).encode(["warm up"])
     code = (

@@ -59,7 +59,8 @@ def embed_texts(
         from ..embedding import shared_embedder
 
         embedder = shared_embedder()
-    model_name = str(getattr(embedder, "model_name", type(embedder).__name__))
+    # `cache_key` (where an embedder has one) names its exact weights, not just the model's name.
+    model_name = str(getattr(embedder, "cache_key", None) or getattr(embedder, "model_name", type(embedder).__name__))
     path = None
     if use_cache and texts:
         folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
