@@ -120,6 +120,8 @@ def main(argv=None) -> None:
     parser.add_argument("-p", "--param", action="append", default=[], help="hyper-parameter key=value (JSON values)")
     parser.add_argument("--sets", default="arena_bench,llmrouter,mmlu_pro", help="training sets, comma-separated")
     parser.add_argument("--baseline", action="append", default=[], choices=["length", "random"])
+    parser.add_argument("--embedding", default=None,
+                        help="embedding model name for embedding routers, e.g. static:sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -140,8 +142,14 @@ def main(argv=None) -> None:
         router = LengthRouter() if name == "length" else RandomRouter()
         rows[name] = design_report(lambda train, held, r=router: r.win_probabilities(held), data,
                                    folds=args.folds, seed=args.seed)
-    label = args.kind + "".join(f" {k}={v}" for k, v in options.items())
-    rows[label] = design_report(fit_and_score(args.kind, **options), data, folds=args.folds, seed=args.seed)
+    embedder = None
+    if args.embedding:
+        from ..embedding import shared_embedder
+
+        embedder = shared_embedder(args.embedding)
+    label = args.kind + "".join(f" {k}={v}" for k, v in options.items()) + (f" on {args.embedding}" if embedder else "")
+    rows[label] = design_report(fit_and_score(args.kind, embedder=embedder, **options), data,
+                                folds=args.folds, seed=args.seed)
     names = list(next(iter(rows.values())))
     print("| design | " + " | ".join(names) + " | mean |")
     print("|---|" + "---|" * (len(names) + 1))
