@@ -33,6 +33,25 @@ def bundled_minilm_dir() -> Path | None:
     return folder if (folder / "modules.json").exists() else None
 
 
+def derived_model_folder(model_path: str, kind: str, *settings) -> Path:
+    """The user-cache folder of something derived from a local model folder (an export, a table).
+
+    Its name carries a digest of `settings` and of every file's path, size and modification time, so a
+    changed model (or a changed derivation) never reuses a stale result.
+    """
+    import hashlib
+
+    from .evaluation.cache import default_cache_dir
+
+    folder = Path(model_path).resolve()
+    digest = hashlib.sha256("|".join(map(str, (*settings, folder))).encode())
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"|{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    name = "-".join([folder.name, *map(str, settings[1:]), digest.hexdigest()[:16]])
+    return default_cache_dir() / kind / name
+
+
 def resolve_model_path(model_name: str) -> str:
     """A local directory for `model_name` where one exists, else the name itself (hub download)."""
     if Path(model_name).is_dir():

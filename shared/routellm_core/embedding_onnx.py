@@ -10,7 +10,6 @@ prompt on a 2-core CPU (docs/speed.md). Needs the `onnx` extra: `pip install "ro
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import warnings
@@ -46,15 +45,10 @@ def require_onnxruntime() -> None:
 
 
 def export_folder(model_path: str) -> Path:
-    """Where the export of a local model folder lives; the key covers every file's size and time."""
-    from .evaluation.cache import default_cache_dir
+    """Where the export of a local model folder lives (keyed by the folder's files)."""
+    from .embedding import derived_model_folder
 
-    folder = Path(model_path).resolve()
-    digest = hashlib.sha256(f"{_FORMAT}|{folder}".encode())
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"|{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return default_cache_dir() / "onnx" / f"{folder.name}-{digest.hexdigest()[:16]}"
+    return derived_model_folder(model_path, "onnx", _FORMAT)
 
 
 class OnnxSentenceEncoder:

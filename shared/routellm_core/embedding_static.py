@@ -14,7 +14,6 @@ routers name it as their `embedding_model`: `static:<base model>` (256 dimension
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -78,15 +77,10 @@ def parse_static_name(name: str) -> tuple[str, int, str]:
 
 
 def table_folder(model_path: str, dimension: int, weighting: str) -> Path:
-    """Where the table distilled from a local model folder lives; the key covers every file's size and time."""
-    from .evaluation.cache import default_cache_dir
+    """Where the table distilled from a local model folder lives (keyed by the folder's files)."""
+    from .embedding import derived_model_folder
 
-    folder = Path(model_path).resolve()
-    digest = hashlib.sha256(f"{_FORMAT}|{dimension}|{weighting}|{folder}".encode())
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"|{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return default_cache_dir() / "static" / f"{folder.name}-{dimension}-{weighting}-{digest.hexdigest()[:16]}"
+    return derived_model_folder(model_path, "static", _FORMAT, dimension, weighting)
 
 
 def zipf_weights(vocab_size: int, a: float = SIF_A) -> np.ndarray:
