@@ -76,3 +76,21 @@ def test_a_category_yardstick_on_a_set_without_categories_is_named(data):
 def test_no_loaded_yardstick_set_is_an_error(data):
     with pytest.raises(ValueError, match="no yardstick's set is loaded"):
         design_report(lambda t, h: np.zeros(len(h)), data, (Yardstick("c", "set_c", "big", "small"),))
+
+
+def test_the_command_prints_one_row_per_design_with_the_mean(data, monkeypatch, capsys):
+    from routellm_core.training import datasets, design_selection
+
+    rng = np.random.default_rng(0)
+    prompts = {p for table in data.outcomes.values() for p in table.prompts}
+    with_vectors = TrainingData(outcomes=data.outcomes, embeddings={p: rng.normal(size=8).astype(np.float32) for p in prompts})
+    monkeypatch.setattr(datasets, "load_training_data", lambda *args, **kwargs: with_vectors)
+    monkeypatch.setattr(design_selection, "DESIGN_YARDSTICKS", YARDSTICKS)
+    design_selection.main(["difficulty", "-p", "alpha=1.0", "-p", "use_features=true", "--baseline", "length"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "| design | a_math | b | mean |"
+    assert lines[2].startswith("| length |") and lines[3].startswith("| difficulty alpha=1.0 use_features=True |")
+    cells = [float(c) for c in lines[2].strip("|").split("|")[1:]]
+    assert cells[2] == pytest.approx((cells[0] + cells[1]) / 2, abs=1e-3)
+    with pytest.raises(SystemExit):
+        design_selection.main(["difficulty", "-p", "alpha"])

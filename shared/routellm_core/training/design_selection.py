@@ -86,12 +86,13 @@ def pooled_cross_validation(
 def design_report(
     fit_and_score: Callable[[TrainingData, list[str]], np.ndarray],
     data: TrainingData,
-    yardsticks: Sequence[Yardstick] = DESIGN_YARDSTICKS,
+    yardsticks: Sequence[Yardstick] | None = None,
     folds: int = 5,
     seed: int = 0,
     router_name: str = "router",
 ) -> dict[str, EvaluationResult]:
-    """The pooled cross-validation judged on each yardstick whose set is loaded."""
+    """The pooled cross-validation judged on each yardstick (default: `DESIGN_YARDSTICKS`) whose set is loaded."""
+    yardsticks = DESIGN_YARDSTICKS if yardsticks is None else yardsticks
     usable = [y for y in yardsticks if y.set_name in data.outcomes]
     if not usable:
         raise ValueError(f"no yardstick's set is loaded (loaded: {sorted(data.outcomes)}; "
