@@ -14,7 +14,6 @@ from seed noise. The first use of a static embedding distils it (a minute or two
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -44,8 +43,7 @@ def train_and_score(data, evals_dir: Path, embedding: str | None, mf_seeds: tupl
         started = time.perf_counter()
         static.encode(["warm up"])  # distils on first use
         print(f"{embedding}: table ready in {time.perf_counter() - started:.1f} s ({static.table.config})", flush=True)
-        embedder = static  # its cache_key names the exact table, so cached vectors never mix
-        data = dataclasses.replace(data, embeddings={})  # the MiniLM vectors kept by decontamination do not apply
+        embedder = static  # its own vectors: the data's stored MiniLM vectors serve MiniLM only
     out = {}
     for name in ROUTERS:
         kind, options = BUNDLED[name]

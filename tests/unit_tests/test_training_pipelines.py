@@ -131,6 +131,23 @@ def test_without_prompts_drops_them_from_outcomes_and_battles(data):
     assert len(data.outcomes["arena_bench"]) == 120  # the original is untouched
 
 
+def test_stored_vectors_serve_only_the_embedder_that_made_them(data):
+    prompts = data.outcomes["arena_bench"].prompts[:5]
+    stored = {p: np.full(4, 7.0, dtype=np.float32) for p in prompts}
+    loaded = TrainingData(outcomes=data.outcomes, embeddings=dict(stored), embeddings_from=HashingEmbedder.model_name)
+    np.testing.assert_array_equal(loaded.embed(prompts, HashingEmbedder(dim=4), progress=False), np.full((5, 4), 7.0))
+
+    class OtherModel(HashingEmbedder):
+        model_name = "another-model"
+
+    other = loaded.embed(prompts, OtherModel(dim=4), progress=False)
+    np.testing.assert_allclose(other, OtherModel(dim=4).encode(prompts))  # its own vectors, not the stored ones
+    assert loaded.embeddings.keys() == stored.keys() and all((v == 7.0).all() for v in loaded.embeddings.values())
+    # A fold's copy keeps knowing whose vectors it holds.
+    fold = without_prompts(loaded, "arena_bench", {prompts[0]})
+    assert fold.embeddings_from == HashingEmbedder.model_name
+
+
 def test_cross_validation_never_trains_on_the_held_out_fold(data):
     seen = []
 

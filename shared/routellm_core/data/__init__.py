@@ -4,7 +4,7 @@ Light to import (pandas and numpy only); the embedding model loads only when dec
 """
 
 from .decontamination import DecontaminationReport, decontaminate, evaluation_prompts
-from .embedding_cache import default_cache_dir, embed_texts
+from .embedding_cache import default_cache_dir, embed_texts, embedder_key
 from .files import default_data_root, read_table
 from .models import PAPER_STRONG_MODEL, PAPER_WEAK_MODEL, find_model, model_key, same_model
 from .outcomes import PromptOutcomes, outcomes_to_battles
@@ -56,7 +56,7 @@ __all__ = [
     "PAPER_STRONG_MODEL", "PAPER_WEAK_MODEL", "PERMISSIVE_LICENCES", "TRAINING_SETS", "UNKNOWN_LICENCE", "WINNERS",
     "BattleSchemaError", "DataError", "DecontaminationReport", "LicenceError", "PromptOutcomes",
     "arena_battles", "battle_summary", "decontaminate", "default_cache_dir", "default_data_root",
-    "describe_training_sets", "embed_texts", "evaluation_prompts", "find_model", "format_multiple_choice",
+    "describe_training_sets", "embed_texts", "embedder_key", "evaluation_prompts", "find_model", "format_multiple_choice",
     "licences_by_source", "load_alpaca_eval", "load_arena_battles", "load_arena_bench", "load_arena_hard",
     "load_arena_hard_prompts", "load_battle_file", "load_chatbot_arena", "load_gpt4_judge_battles",
     "load_llmrouter", "load_mmlu_pro", "load_training_battles", "load_training_set", "model_key",

@@ -39,6 +39,16 @@ def content_key(model_name: str, texts: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
+def embedder_key(embedder=None) -> str:
+    """What names an embedder's vectors: its `cache_key` where it has one (the exact weights, e.g. a
+    static table's), else its model name; None is the core's default embedder."""
+    if embedder is None:
+        from ..embedding import DEFAULT_EMBEDDING_MODEL
+
+        return DEFAULT_EMBEDDING_MODEL
+    return str(getattr(embedder, "cache_key", None) or getattr(embedder, "model_name", type(embedder).__name__))
+
+
 def embed_texts(
     texts: Sequence[str],
     embedder=None,
@@ -59,8 +69,7 @@ def embed_texts(
         from ..embedding import shared_embedder
 
         embedder = shared_embedder()
-    # `cache_key` (where an embedder has one) names its exact weights, not just the model's name.
-    model_name = str(getattr(embedder, "cache_key", None) or getattr(embedder, "model_name", type(embedder).__name__))
+    model_name = embedder_key(embedder)
     path = None
     if use_cache and texts:
         folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()

@@ -9,6 +9,7 @@ data before anything touches the evaluation sets.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -39,8 +40,7 @@ def without_prompts(data: TrainingData, name: str, prompts: set[str]) -> Trainin
         source = outcomes[name].table["source"].iloc[0] if name in outcomes and len(outcomes[name]) else name
         drop = (battles["source"].astype(str) == str(source)) & battles["prompt"].astype(str).isin(prompts)
         battles = battles[~drop.to_numpy()].reset_index(drop=True)
-    return TrainingData(outcomes=outcomes, battles=battles, decontamination=data.decontamination,
-                        embeddings=data.embeddings)
+    return dataclasses.replace(data, outcomes=outcomes, battles=battles)
 
 
 def head_to_head_benchmark(

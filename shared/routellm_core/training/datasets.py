@@ -19,6 +19,7 @@ from ..data import (
     PERMISSIVE_LICENCES,
     PromptOutcomes,
     decontaminate,
+    embedder_key,
     evaluation_prompts,
     licences_by_source,
     load_training_set,
@@ -37,12 +38,21 @@ class TrainingData:
     decontamination: dict[str, dict] = field(default_factory=dict)
     #: Embeddings of the clean prompts, by text (filled while decontaminating: each prompt embedded once).
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: Whose vectors `embeddings` holds (an `embedder_key`; None: the core's default embedder).
+    embeddings_from: str | None = None
 
     def embed(self, texts, embedder=None, progress: bool = True) -> np.ndarray:
-        """Embeddings of `texts`: from `embeddings` where known, the rest embedded (and cached on disk)."""
+        """Embeddings of `texts`: from `embeddings` where known, the rest embedded (and cached on disk).
+
+        The stored vectors serve only the embedder that made them; any other embedder (a static table,
+        another model) gets its own vectors and leaves the store as it is.
+        """
+        from ..data import embedder_key
         from .embeddings import embed_prompts
 
         texts = [str(t) for t in texts]
+        if embedder_key(embedder) != (self.embeddings_from or embedder_key(None)):
+            return np.asarray(embed_prompts(texts, embedder, progress=progress), dtype=np.float32)
         missing = [t for t in dict.fromkeys(texts) if t not in self.embeddings]
         if missing:
             self.embeddings.update(zip(missing, embed_prompts(missing, embedder, progress=progress)))
@@ -131,7 +141,7 @@ def load_training_data(
 
         evals_dir = Path(data_root or default_data_root()) / "routellm_evals"
     eval_prompts = evaluation_prompts(evals_dir) if clean else {}
-    data = TrainingData()
+    data = TrainingData(embeddings_from=embedder_key(embedder))
     frames = []
     for name in names:
         loaded, spec_ties = _load_one(str(name), data_root)

@@ -26,17 +26,3 @@ def embedding_lookup(texts: Sequence[str], known_texts: Sequence[str], known_vec
     except KeyError:
         return None
 
-
-def data_for_embedder(data, embedder):
-    """`data`, without its stored embeddings where they cannot be `embedder`'s vectors.
-
-    Loading keeps the vectors decontamination computed (MiniLM by default); a static embedding
-    (`static:...`) never produced those, and re-embedding with it costs milliseconds.
-    """
-    import dataclasses
-
-    from ..embedding_static import is_static_name
-
-    if data.embeddings and is_static_name(str(getattr(embedder, "model_name", ""))):
-        return dataclasses.replace(data, embeddings={})
-    return data

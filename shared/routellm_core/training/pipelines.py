@@ -16,7 +16,6 @@ from ..embedding import Embedder
 from ..router import Router
 from .battles import BattleSet
 from .datasets import TrainingData
-from .embeddings import data_for_embedder
 
 TRAINABLE_KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
 
@@ -150,7 +149,6 @@ def train_router(
         raise ValueError(f"unknown router kind {kind!r} to train; choose one of {', '.join(TRAINABLE_KINDS)}")
     if kind == "difficulty":
         options = {"strong": strong, "weak": weak, **options}
-    data = data_for_embedder(data, embedder)
     router = trainers[kind](data, embedder=embedder, show_progress=show_progress, **options)
     router.strong_model, router.weak_model = strong, weak
     if isinstance(embedder, Embedder) and hasattr(router, "embedding_model"):
@@ -163,7 +161,6 @@ def fit_and_score(kind: str, embedder=None, **options) -> Callable[[TrainingData
     """A `cross_validate` callback: train `kind` on the fold's data, score the held-out prompts."""
 
     def run(train: TrainingData, held_out: list[str]) -> np.ndarray:
-        train = data_for_embedder(train, embedder)
         router = train_router(kind, train, embedder=embedder, show_progress=False, **options)
         if hasattr(router, "score_with_embeddings"):
             return router.score_with_embeddings(held_out, train.embed(held_out, embedder, progress=False))
