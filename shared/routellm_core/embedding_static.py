@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,23 +157,15 @@ def distil(st_model, target: Path, dimension: int = DEFAULT_DIMENSION, weighting
         "lowercase": bool(getattr(st_model[0], "do_lower_case", False)),
         "distil_seconds": round(time.perf_counter() - started, 2),
     }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    from .routers.local_models import staged_folder
+
+    # A table another process finished meanwhile is the same table: keep it.
+    with staged_folder(target, keep_existing=True) as staging:
         save_file({"table": table, "weights": weights.astype(np.float32)}, str(staging / _TABLE),
                   metadata={"format": str(_FORMAT)})
         tokenizer.backend_tokenizer.save(str(staging / _TOKENIZER))
         (staging / _CONFIG).write_text(json.dumps(config, indent=2), encoding="utf-8")
         StaticTable(staging)  # what is written must load
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if not (target / _CONFIG).exists():  # not another process's finished table: a real failure
-                raise
-            shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 

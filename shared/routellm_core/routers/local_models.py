@@ -29,13 +29,19 @@ def cache_dir() -> Path:
 
 
 @contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
+def staged_folder(target: Path, keep_existing: bool = False) -> Iterator[Path]:
     """A new folder beside `target` to write into; it replaces `target` only if the block succeeds,
-    so readers never see a half-written folder (on failure it is removed)."""
+    so readers never see a half-written folder (on failure it is removed).
+
+    `keep_existing`: a cache entry that another process finished meanwhile wins; this one is dropped.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield staging
+        if target.exists() and keep_existing:
+            shutil.rmtree(staging, ignore_errors=True)
+            return
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
