@@ -66,9 +66,9 @@ def train(
     if kind in ("mf", "bert", "causal_llm"):  # the kinds with a random component
         options = {"seed": seed, **options}
     try:
-        root = data_root or default_data_root()
-        evals_dir = evals or Path(root) / "routellm_evals"
-        training = load_training_data(names, root, evals_dir, clean=decontaminate, seed=seed, log=console.print)
+        # The data folder is looked up only where something needs it: a battle file trained without
+        # decontamination or evaluation needs none.
+        training = load_training_data(names, data_root, evals, clean=decontaminate, seed=seed, log=console.print)
         if permissive_only:
             training.require_permissive()
         console.print(f"training a {kind} router on {training.card()['battles_per_source']}")
@@ -76,6 +76,7 @@ def train(
         router.name = out.name
         figures = {}
         if evaluate:
+            evals_dir = evals or Path(data_root or default_data_root()) / "routellm_evals"
             for name, result in evaluate_router(router, evals_dir, sample=eval_sample).items():
                 figures[name] = summary(result)
         if cv:
