@@ -3,11 +3,15 @@
 Inputs are the prompt embedding and the cheap features, standardised for the fit (so one ridge
 penalty treats them alike) and folded back into raw-input coefficients afterwards. Every training set
 carries the same total weight by default, so 5k MMLU-Pro questions do not drown 300 chat prompts.
+
+With `source_length_priors`, the length prior differs by training set: a multinomial logistic gate
+learns which set a prompt resembles (from the same inputs), and the router adds the resembled sets'
+priors on centred log length. The priors per set are chosen by design cross-validation (docs/routers.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -33,6 +37,11 @@ class DifficultyConfig:
     #: Extra weight on prompt length (log characters), in standard deviations of the learned score per
     #: standard deviation of length: a prior that longer prompts need the strong model more.
     length_prior: float = 0.0
+    #: A length prior per training set, applied through a learned source gate; sets not named get
+    #: `length_prior`. Empty: one prior for every prompt, no gate.
+    source_length_priors: dict[str, float] = field(default_factory=dict)
+    #: Inverse regularisation strength of the source gate (logistic regression on standardised inputs).
+    gate_c: float = 0.1
 
 
 def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
@@ -59,7 +68,14 @@ def train_difficulty(
         table = pooled_targets(data, config.target)
         prompts = table["prompt"].tolist()
         embeddings = data.embed(prompts, embedder, progress=show_progress)
-        router = DifficultyRouter(embedding_dim=embeddings.shape[1], use_features=config.use_features)
+        sets = table["set"].to_numpy()
+        gate_sources = sorted(map(str, np.unique(sets))) if config.source_length_priors else []
+        if len(gate_sources) == 1:  # nothing to tell apart: that set's prior applies to every prompt
+            config = replace(config, length_prior=config.source_length_priors.get(gate_sources[0], config.length_prior),
+                             source_length_priors={})
+            gate_sources = []
+        router = DifficultyRouter(embedding_dim=embeddings.shape[1], use_features=config.use_features,
+                                  gate_sources=gate_sources)
         inputs = embeddings.astype(np.float64)
         if config.use_features:
             features = prompt_features(prompts)
@@ -67,19 +83,25 @@ def train_difficulty(
             router.feature_scale_ = features.std(0).clip(1e-6).astype(np.float32)
             inputs = np.hstack([inputs, (features - router.feature_mean_) / router.feature_scale_])
         y = table["rank" if config.use_rank else "target"].to_numpy(dtype=np.float64)
-        sets = table["set"].to_numpy()
         weights = np.empty(len(table))
         for name in np.unique(sets):
             rows = sets == name
             weights[rows] = config.set_weights.get(str(name), 1.0) / rows.sum()
         mean, scale = inputs.mean(0), inputs.std(0).clip(1e-6)
-        coef, intercept = weighted_ridge((inputs - mean) / scale, y, weights, config.alpha)
-        if config.length_prior:
-            if not config.use_features:
-                raise ValueError("length_prior needs use_features=True (length is one of the features)")
-            # Length is the first feature, standardised to unit spread: add the prior in score units.
-            spread = float(np.sqrt(np.average((((inputs - mean) / scale) @ coef) ** 2, weights=weights)))
-            coef[embeddings.shape[1] + FEATURE_NAMES.index("log_chars")] += config.length_prior * spread
+        standardised = (inputs - mean) / scale
+        coef, intercept = weighted_ridge(standardised, y, weights, config.alpha)
+        if (config.length_prior or gate_sources) and not config.use_features:
+            raise ValueError("a length prior needs use_features=True (length is one of the features)")
+        # Priors are in spreads of the learned score per spread of log length.
+        spread = float(np.sqrt(np.average((standardised @ coef) ** 2, weights=weights)))
+        length = router.length_column
+        if gate_sources:
+            priors = np.array([config.source_length_priors.get(s, config.length_prior) for s in gate_sources])
+            _fit_gate(router, standardised, sets, weights, mean, scale, config.gate_c)
+            router.gate_length_weight_ = (priors * spread / scale[length]).astype(np.float32)
+            router.length_center_ = np.array([mean[length]], dtype=np.float32)
+        elif config.length_prior:
+            coef[length] += config.length_prior * spread
         router.coef_ = (coef / scale).astype(np.float32)
         router.intercept_ = np.array([intercept - (mean / scale) @ coef], dtype=np.float32)
         router.calibration_ = _calibration(router, data, inputs, weights, strong, weak)
@@ -91,6 +113,20 @@ def train_difficulty(
     return router
 
 
+def _fit_gate(router, standardised, sets, weights, mean, scale, c) -> None:
+    """Fit the source gate on standardised inputs and fold the scaling into raw-input coefficients."""
+    from sklearn.linear_model import LogisticRegression
+
+    gate = LogisticRegression(C=c, max_iter=2000).fit(standardised, sets.astype(str), sample_weight=weights * len(weights))
+    coef, intercept = gate.coef_, gate.intercept_
+    if len(gate.classes_) == 2:  # sklearn keeps one row for two classes: the softmax of (0, row) is the same model
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    if list(gate.classes_) != router.gate_sources:
+        raise RuntimeError(f"gate classes {list(gate.classes_)} differ from the router's sources {router.gate_sources}")
+    router.gate_coef_ = (coef / scale).astype(np.float32)
+    router.gate_intercept_ = (intercept - coef @ (mean / scale)).astype(np.float32)
+
+
 def _calibration(router, data, inputs, weights, strong, weak) -> np.ndarray:
     """(scale, offset) mapping linear scores to P(strong beats weak); monotone by construction.
 
@@ -99,7 +135,7 @@ def _calibration(router, data, inputs, weights, strong, weak) -> np.ndarray:
     the pair was noisy enough to flip its sign on some cross-validation folds. The offset puts the
     median training prompt at the pair's base rate where a set holds both models (else at 0.5).
     """
-    z = inputs @ router.coef_.astype(np.float64) + float(router.intercept_[0])
+    z = router.linear_scores(inputs)
     spread = max(float(np.sqrt(np.cov(z, aweights=weights))), 1e-9)
     base_rate = 0.5
     for table in data.outcomes.values():
