@@ -14,9 +14,10 @@ from .router import Router
 _BUILTIN: dict[str, Callable[[], Router]] = {}
 
 #: Bundled names that resolve to another name. `default` is the best router by the three yardsticks
-#: (MMLU, GSM8K, arena_bench cross-validation; see docs/routers.md). A bundled `default` checkpoint
-#: takes precedence; until a learned router beats prompt length on those yardsticks, it is `length`.
-_ALIASES: dict[str, str] = {"default": "length"}
+#: (MMLU, GSM8K, arena_bench cross-validation; see docs/routers.md): the source-gated `difficulty`
+#: router, the first learned one to beat prompt length on their mean. A bundled `default` checkpoint
+#: would take precedence.
+_ALIASES: dict[str, str] = {"default": "difficulty"}
 
 
 def _register_builtins() -> None:

@@ -30,7 +30,8 @@ CV_REPEATS = 3
 #: name -> (router kind, hyper-parameters). Chosen by cross-validation on the training sets only.
 BUNDLED: dict[str, tuple[str, dict]] = {
     "mf": ("mf", {"dim": 16, "epochs": 6, "lr": 3e-3, "weight_decay": 1e-4, "input_dropout": 0.1, "seed": 0}),
-    "difficulty": ("difficulty", {"target": "field_difficulty", "use_rank": True, "alpha": 100.0, "length_prior": 0.5}),
+    "difficulty": ("difficulty", {"target": "field_difficulty", "use_rank": True, "alpha": 100.0,
+                                  "source_length_priors": {"arena_bench": 0.0, "llmrouter": 8.0, "mmlu_pro": 0.25}}),
 }
 
 

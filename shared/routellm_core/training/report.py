@@ -25,6 +25,8 @@ from .pipelines import fit_and_score, train_router
 PERMISSIVE = ("arena_bench", "llmrouter", "mmlu_pro")
 #: The shipped difficulty router's hyper-parameters (kept in one place: the bundled-router module).
 BUNDLED = SHIPPED["difficulty"][1]
+#: The same ridge without any length prior (the rows that vary the prior start from it).
+RIDGE = {key: value for key, value in BUNDLED.items() if key != "source_length_priors"}
 
 #: label -> (router kind, training sets, hyper-parameters, evaluation sample size or None)
 CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
@@ -35,13 +37,14 @@ CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
     "sw_ranking-permissive": ("sw_ranking", PERMISSIVE, {}, None),
     "difficulty-tier_win_rate": ("difficulty", PERMISSIVE, {"target": "tier_win_rate"}, None),
     "difficulty-field_difficulty": ("difficulty", PERMISSIVE, {"target": "field_difficulty"}, None),
-    "difficulty-no_features": ("difficulty", PERMISSIVE, {**BUNDLED, "use_features": False, "length_prior": 0.0}, None),
+    "difficulty-no_features": ("difficulty", PERMISSIVE, {**RIDGE, "use_features": False}, None),
     "difficulty-arena_only": ("difficulty", ("arena_bench",), BUNDLED, None),
     "difficulty-arena+llmrouter": ("difficulty", ("arena_bench", "llmrouter"), BUNDLED, None),
     "difficulty-permissive+alpaca (non-commercial)": ("difficulty", PERMISSIVE + ("alpaca_eval",), BUNDLED, None),
-    "difficulty (bundled: field difficulty + length prior)": ("difficulty", PERMISSIVE, BUNDLED, None),
-    "difficulty, length prior 2": ("difficulty", PERMISSIVE, {**BUNDLED, "length_prior": 2.0}, None),
-    "difficulty, length prior 4": ("difficulty", PERMISSIVE, {**BUNDLED, "length_prior": 4.0}, None),
+    "difficulty, one length prior 0.5 (bundled before the gate)": ("difficulty", PERMISSIVE, {**RIDGE, "length_prior": 0.5}, None),
+    "difficulty, length prior 2": ("difficulty", PERMISSIVE, {**RIDGE, "length_prior": 2.0}, None),
+    "difficulty, length prior 4": ("difficulty", PERMISSIVE, {**RIDGE, "length_prior": 4.0}, None),
+    "difficulty (bundled, default: source-gated length prior)": ("difficulty", PERMISSIVE, BUNDLED, None),
     "bert-permissive": ("bert", PERMISSIVE, {"epochs": 1, "max_prompts": 4000, "lr": 5e-5, "batch_size": 32}, None),
     "causal_llm-permissive": ("causal_llm", PERMISSIVE, {"max_prompts": 1500, "trained_layers": 2}, 1000),
 }
