@@ -66,14 +66,16 @@ def train_difficulty(
     record: dict = {}
     with timed(record):
         table = pooled_targets(data, config.target)
-        prompts = table["prompt"].tolist()
-        embeddings = data.embed(prompts, embedder, progress=show_progress)
         sets = table["set"].to_numpy()
         gate_sources = sorted(map(str, np.unique(sets))) if config.source_length_priors else []
         if len(gate_sources) == 1:  # nothing to tell apart: that set's prior applies to every prompt
             config = replace(config, length_prior=config.source_length_priors.get(gate_sources[0], config.length_prior),
                              source_length_priors={})
             gate_sources = []
+        if (config.length_prior or gate_sources) and not config.use_features:
+            raise ValueError("a length prior needs use_features=True (length is one of the features)")
+        prompts = table["prompt"].tolist()
+        embeddings = data.embed(prompts, embedder, progress=show_progress)
         router = DifficultyRouter(embedding_dim=embeddings.shape[1], use_features=config.use_features,
                                   gate_sources=gate_sources)
         inputs = embeddings.astype(np.float64)
@@ -90,8 +92,6 @@ def train_difficulty(
         mean, scale = inputs.mean(0), inputs.std(0).clip(1e-6)
         standardised = (inputs - mean) / scale
         coef, intercept = weighted_ridge(standardised, y, weights, config.alpha)
-        if (config.length_prior or gate_sources) and not config.use_features:
-            raise ValueError("a length prior needs use_features=True (length is one of the features)")
         # Priors are in spreads of the learned score per spread of log length.
         spread = float(np.sqrt(np.average((standardised @ coef) ** 2, weights=weights)))
         length = router.length_column
