@@ -107,16 +107,11 @@ def load(source: GgufSource, root: Path | None = None, console: Console | None =
     """(model, tokenizer) for `source` from the cache, preparing it first if needed."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from transformers.utils import logging as transformers_logging
+    from routellm_core.quiet import quiet_model_loading
 
     folder = prepare(source, root, console)
-    bars = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()  # loading a prepared folder takes seconds
-    try:
+    with quiet_model_loading():  # loading a prepared folder takes seconds
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
-    finally:
-        if bars:
-            transformers_logging.enable_progress_bar()
     model.eval()
     return model, tokenizer

@@ -114,7 +114,10 @@ class Embedder:
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
+                    from .quiet import quiet_model_loading
+
+                    with quiet_model_loading():
+                        self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
         return self._model
 
     @property

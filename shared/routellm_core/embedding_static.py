@@ -263,7 +263,10 @@ class StaticEmbedder(Embedder):
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(resolve_model_path(self.base_model), device="cpu")
+                    from .quiet import quiet_model_loading
+
+                    with quiet_model_loading():
+                        self._model = SentenceTransformer(resolve_model_path(self.base_model), device="cpu")
         return self._model
 
     @property
