@@ -6,12 +6,16 @@ cd "$(dirname "$0")/.."
 extras="${1:-}"
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+    echo "Creating the virtual environment .venv ..."
     "$python" -m venv .venv
 fi
+# pip runs quietly (-q): each step says beforehand what it installs and how long it may take.
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-    echo "Installing torch 2.13.0 (CPU) ..."
+    echo "Installing torch 2.13.0 (CPU wheel, about 200 MB; a few minutes on a fresh machine) ..."
     pip install "torch==2.13.0"
 fi
-echo "Installing the project${extras:+ with extras [$extras]} ..."
+echo "Installing the project${extras:+ with extras [$extras]} and its dependencies" \
+     "(transformers, sentence-transformers, ...; a few minutes on a fresh machine) ..."
 pip install -e ".${extras:+[$extras]}"
+echo "Environment ready: .venv"
