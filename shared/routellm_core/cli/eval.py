@@ -20,6 +20,11 @@ def _number(value: float) -> str:
     return "n/a" if value != value else f"{value:.3f}"
 
 
+def _model_label(role: str, model: str) -> str:
+    """`strong gpt-4-1106-preview` for a named model; plain `strong` where the name is the role (user logs)."""
+    return role if not model or model.strip().lower() == role else f"{role} {model}"
+
+
 def _print_table(comparison) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -27,7 +32,8 @@ def _print_table(comparison) -> None:
     b = comparison.benchmark
     table = Table(
         title=f"{b.name}: {len(b):,} prompts ({b.dropped_contaminated} contaminated dropped)",
-        caption=f"strong {b.strong_model} {b.strong_mean:.4f} | weak {b.weak_model} {b.weak_mean:.4f} | "
+        caption=f"{_model_label('strong', b.strong_model)} {b.strong_mean:.4f} | "
+        f"{_model_label('weak', b.weak_model)} {b.weak_mean:.4f} | "
         "CPT(x): % strong calls to recover x of the quality gap",
     )
     table.add_column("router")
