@@ -17,6 +17,10 @@ _DATA_DIR = typer.Option(None, "--data-dir", help="The data folder (default: ../
 
 
 def _fail(exc: Exception) -> None:
+    from ..data.files import NoDataFolderError
+
+    if isinstance(exc, NoDataFolderError):  # the Python API's wording says root=; here it is the option
+        exc = NoDataFolderError.for_option("--data-dir")
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(code=2)
 

@@ -52,6 +52,7 @@ def train(
     from rich.console import Console
 
     from ..data import default_data_root
+    from ..data.files import NoDataFolderError
     from ..errors import RouteLLMError
     from ..training.cross_validation import cross_validation_summary
     from ..training.datasets import load_training_data
@@ -83,6 +84,8 @@ def train(
             figures["arena_bench_cv5"] = cross_validation_summary(
                 fit_and_score(kind, strong=strong, weak=weak, **options), training, repeats=cv_repeats,
                 router_name=out.name)
+    except NoDataFolderError:  # the Python API's wording says root=; here it is the option
+        raise typer.BadParameter(str(NoDataFolderError.for_option("--data-root"))) from None
     except RouteLLMError as exc:
         raise typer.BadParameter(str(exc)) from None
     if figures:

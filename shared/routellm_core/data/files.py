@@ -14,6 +14,20 @@ from .schema import DataError
 DATA_DIR_ENV = "ROUTELLM_DATA_DIR"
 
 
+class NoDataFolderError(DataError):
+    """No data folder was given, configured with ``$ROUTELLM_DATA_DIR``, or found beside the checkout."""
+
+    WHAT = "the folder holding arena_bench_v1/, llmrouter/, ..."
+
+    def __init__(self, how: str = "pass root="):
+        super().__init__(f"no data folder: set {DATA_DIR_ENV} or {how} ({self.WHAT})")
+
+    @classmethod
+    def for_option(cls, option: str) -> NoDataFolderError:
+        """The same error worded for a command line: `option` is the flag that names the folder."""
+        return cls(f"pass {option} DIR")
+
+
 def default_data_root() -> Path:
     """The data folder: ``$ROUTELLM_DATA_DIR``, else ``shared/data`` beside a source checkout."""
     configured = os.environ.get(DATA_DIR_ENV)
@@ -23,9 +37,7 @@ def default_data_root() -> Path:
     parents = Path(__file__).resolve().parents
     if len(parents) > 4 and (parents[4] / "shared" / "data").is_dir():
         return parents[4] / "shared" / "data"
-    raise DataError(
-        f"no data folder: set {DATA_DIR_ENV} or pass root= (the folder holding arena_bench_v1/, llmrouter/, ...)"
-    )
+    raise NoDataFolderError()
 
 
 def set_folder(root: str | Path | None, folder_name: str, marker: str) -> Path:
