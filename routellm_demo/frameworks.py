@@ -9,6 +9,7 @@ short so the demo stays quick on a laptop CPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 DEFAULT_MAX_NEW_TOKENS = 64
@@ -40,11 +41,15 @@ class LocalChatModel:
         return ChatHuggingFace(llm=llm, tokenizer=self.tokenizer, model_id=self.name)
 
     def as_llamaindex(self):
-        """A LlamaIndex LLM (`HuggingFaceLLM` over the same model object; chat via its chat template)."""
-        from llama_index.llms.huggingface import HuggingFaceLLM
+        """A LlamaIndex LLM (`HuggingFaceLLM` over the same model object) that prompts through the chat template.
 
+        `chat` applies the template itself; `complete` and `stream_complete` would feed the bare text to
+        the model, which an instruct model answers with an end-of-turn token (an empty answer), so a
+        completion is sent as one user turn of the template (`completion_prompt`).
+        """
         context = int(getattr(self.model.config, "max_position_embeddings", 4096) or 4096)
-        return HuggingFaceLLM(
+        return _chat_template_llm_class()(
+            completion_to_prompt=self.completion_prompt,
             model=self.model,
             tokenizer=self.tokenizer,
             model_name=self.name,
@@ -56,6 +61,11 @@ class LocalChatModel:
             device_map="cpu",
         )
 
+    def completion_prompt(self, text: str) -> str:
+        """`text` as one user turn in this model's chat template, ending where the assistant's answer starts."""
+        messages = [{"role": "user", "content": text}]
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
     def count_tokens(self, messages: list[dict], answer: str) -> tuple[int, int]:
         """(input, output) tokens of one chat call, counted with this model's tokenizer."""
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -64,3 +74,21 @@ class LocalChatModel:
             len(encode(prompt, add_special_tokens=False)["input_ids"]),
             len(encode(answer, add_special_tokens=False)["input_ids"]),
         )
+
+
+@lru_cache(maxsize=None)
+def _chat_template_llm_class():
+    """`HuggingFaceLLM`, with `stream_complete` also applying `completion_to_prompt`.
+
+    `HuggingFaceLLM.complete` formats an unformatted prompt with `completion_to_prompt`, but its
+    `stream_complete` skips that step and would stream an answer to the bare text.
+    """
+    from llama_index.llms.huggingface import HuggingFaceLLM
+
+    class ChatTemplateHuggingFaceLLM(HuggingFaceLLM):
+        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any):
+            if not formatted and self.completion_to_prompt is not None:
+                prompt, formatted = self.completion_to_prompt(prompt), True
+            return super().stream_complete(prompt, formatted=formatted, **kwargs)
+
+    return ChatTemplateHuggingFaceLLM
