@@ -9,6 +9,11 @@ if [ ! -x .venv/bin/python ]; then
     echo "Creating the virtual environment .venv ..."
     "$python" -m venv .venv
 fi
+if ! .venv/bin/python -c "import sys; sys.exit(sys.version_info < (3, 11))"; then
+    echo "error: the project needs Python 3.11 or newer; .venv has $(.venv/bin/python -V 2>&1)." \
+         "Remove .venv and run again with PYTHON=python3.11 (or newer)." >&2
+    exit 1
+fi
 # pip runs quietly (-q): each step says beforehand what it installs and how long it may take.
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then

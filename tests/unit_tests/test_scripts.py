@@ -6,6 +6,7 @@ small shell script that logs what it is asked to do.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,11 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 
-# A stand-in interpreter: `-c CODE` fails for "import torch" (torch missing) and prints two requirements
-# for model_requirements(); `-m pip ...` and `examples/demo.py ...` are logged.
+# A stand-in interpreter: `-c CODE` fails for "import torch" (torch missing), prints two requirements for
+# model_requirements() and passes the version check unless FAKE_OLD=1; `-m pip ...` and
+# `examples/demo.py ...` are logged.
 FAKE_PYTHON = """#!/usr/bin/env bash
 case "$1" in
-    -c) case "$2" in *model_requirements*) echo "pkg-a==1 pkg-b==2";; *) exit 1;; esac;;
+    -c) case "$2" in *model_requirements*) echo "pkg-a==1 pkg-b==2";; *version_info*) exit "${FAKE_OLD:-0}";;
+        *) exit 1;; esac;;
+    -V) echo "Python 3.10.12";;
     -m) echo "RAN pip ${*:3}";;
     *) echo "RAN $*";;
 esac
@@ -43,9 +47,9 @@ def checkout(tmp_path: Path, python: str | None = FAKE_PYTHON, bootstrap: str | 
     return root
 
 
-def run(root: Path, script: str, *args: str) -> subprocess.CompletedProcess:
+def run(root: Path, script: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(root / "scripts" / script), *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=None if env is None else {**os.environ, **env})
 
 
 def demo_options(capsys) -> set[str]:
@@ -71,6 +75,13 @@ def test_bootstrap_says_what_each_silent_install_is_and_how_long_it_takes(tmp_pa
     assert torch_note < torch_pip < project_note < project_pip
     assert "minutes" in lines[torch_note] and "MB" in lines[torch_note]
     assert "minutes" in lines[project_note] and "[langchain,demo]" in lines[project_note]
+
+
+def test_bootstrap_refuses_a_python_older_than_3_11_before_installing(tmp_path):
+    result = run(checkout(tmp_path), "bootstrap.sh", "langchain", env={"FAKE_OLD": "1"})
+    assert result.returncode == 1
+    assert "Python 3.11 or newer" in result.stderr and "Python 3.10.12" in result.stderr
+    assert "RAN pip" not in result.stdout
 
 
 def test_demo_help_prints_the_usage_without_installing_when_there_is_no_venv(tmp_path, capsys):
