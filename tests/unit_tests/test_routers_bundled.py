@@ -14,10 +14,38 @@ PROMPTS = ["hi", "Prove that the square root of 2 is irrational.", "Write a Pyth
 LEARNED = ["mf", "difficulty"]
 
 
+#: What every shipped checkpoint folder holds.
+SHIPPED_FILES = ("config.json", "model.safetensors", "README.md")
+
+
 def bundled(name):
-    if name not in bundled_checkpoint_names():
-        pytest.skip(f"this build ships no {name!r} checkpoint yet (build it: python -m routellm_core.training.bundled {name})")
+    """The shipped router `name`. A missing checkpoint file fails: the package is broken, not the test moot."""
+    folder = bundled_checkpoints_dir() / name
+    missing = [file for file in SHIPPED_FILES if not (folder / file).is_file()]
+    if missing:
+        pytest.fail(
+            f"the shipped {name!r} checkpoint lacks {', '.join(missing)} (looked in {folder}): rebuild it with "
+            f"`python -m routellm_core.training.bundled {name}`, or check that the install copied "
+            "routellm_core/checkpoints (package-data in pyproject.toml)",
+            pytrace=False,
+        )
+    assert name in bundled_checkpoint_names()
     return load_router(name)
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_every_learned_router_ships_its_files(name):
+    bundled(name)
+
+
+def test_a_missing_shipped_file_fails_rather_than_skips(tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "mf").mkdir()
+    (tmp_path / "mf" / "config.json").write_text("{}")
+    monkeypatch.setattr(sys.modules[__name__], "bundled_checkpoints_dir", lambda: tmp_path)
+    with pytest.raises(pytest.fail.Exception, match=r"shipped 'mf' checkpoint lacks model.safetensors, README.md"):
+        bundled("mf")
 
 
 @pytest.mark.parametrize("name", LEARNED)
