@@ -2,20 +2,23 @@
 
 `RoutedChatModel.ledger` already records every call of that model. The handler is for a model built
 elsewhere (inside a library, an agent, a deployed chain): attach it through the run config and it
-records each routed call from the answer's `response_metadata["routellm"]` and `usage_metadata`,
-whether the answer was invoked or streamed. Answers of other chat models are ignored.
+records each routed call from the answer's `response_metadata["routellm"]` and `usage_metadata`
+(or, when the answer reports no usage, the same estimate the model's own ledger makes), whether the
+answer was invoked or streamed. Answers of other chat models are ignored.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import LLMResult
 
 from routellm_core.ledger import RoutingLedger
 
-from .responses import message_tokens
+from .responses import call_usage
 from .structured import ROUTING_KEY
 
 ROLES = ("strong", "weak")
@@ -42,16 +45,28 @@ class RoutingLedgerCallbackHandler(BaseCallbackHandler):
         if not isinstance(ledger, RoutingLedger):
             raise TypeError(f"ledger must be a routellm_core.ledger.RoutingLedger, got {type(ledger).__name__}")
         self.ledger = ledger
+        #: The messages each running chat-model call sent: the usage estimate counts them when the
+        #: answer reports no usage (the same rule as the model's own ledger).
+        self._sent: dict[UUID, list[BaseMessage]] = {}
 
-    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        self._sent[run_id] = messages[0] if messages else []
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._sent.pop(run_id, None)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID | None = None, **kwargs: Any) -> None:
+        sent = self._sent.pop(run_id, [])
         # One list of candidate generations per prompt; a chat-model run has one prompt.
         for candidates in response.generations:
             messages = [getattr(generation, "message", None) for generation in candidates]
             model = next((m for m in map(_routed_model, messages) if m is not None), None)
             if model is None:
                 continue  # not answered by a RoutedChatModel
-            tokens = [message_tokens(message) for message in messages]
-            self.ledger.record(model, sum(t[0] for t in tokens), sum(t[1] for t in tokens))
+            usage = call_usage(sent, messages)
+            self.ledger.record(model, usage.input_tokens, usage.output_tokens, usage.estimated)
 
 
 def _routed_model(message: Any) -> str | None:

@@ -51,12 +51,13 @@ from routellm_core import (
     available_routers,
     load_router,
     routed_text,
-    threshold_for_share,
     validate_threshold,
 )
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.errors import ConversationError, UnknownRouterError
+from routellm_core.calibration import share_threshold
 from routellm_core.ledger import Price, RoutingLedger
+from routellm_core.usage import Usage
 
 from .inner import InnerModel, TRACING_KWARGS, binding_kwargs, intersect_profiles, split_structured, unwrap
 from .responses import (
@@ -69,7 +70,7 @@ from .responses import (
     attach_route,
     report_tokens,
     result_as_chunk,
-    result_tokens,
+    result_usage,
     run_manager_kwarg,
 )
 from .structured import ROUTING_KEY, ParserByRoute, attach_parser
@@ -140,12 +141,14 @@ class RoutedChatModel(BaseChatModel):
     ```python
     # llm = ChatOpenAI(model="gpt-4o")
     llm = RoutedChatModel(strong=ChatOpenAI(model="gpt-4o"), weak=ChatOpenAI(model="gpt-4o-mini"),
-                          router="default", strong_fraction=0.3, calibration_prompts=my_prompts)
+                          strong_fraction=0.3)   # 30 % of typical chat traffic to the strong model
     ```
 
-    - `threshold`: strong when the router's win probability is at or above it; or `strong_fraction`
-      with `calibration_prompts`: the threshold that sends that share of those prompts to `strong`
-      (computed when the router first loads).
+    - With no threshold settings, about half of typical chat traffic goes to `strong`: the router's
+      reference quantiles (stored in its checkpoint) give the threshold for `strong_fraction=0.5`.
+    - `strong_fraction`: the share of calls to send to `strong` — on typical chat prompts, or on
+      your own with `calibration_prompts` (computed when the router first loads); `threshold`: strong
+      when the router's win probability is at or above it (each router has its own scale).
     - `adaptive=True` with `strong_fraction`: a live threshold that keeps that share of strong
       calls as traffic shifts; `budget=CostBudget(...)`: a live threshold that keeps a spend target.
     - The router (a bundled name, a checkpoint directory or a `Router`) loads on first use.
@@ -153,8 +156,9 @@ class RoutedChatModel(BaseChatModel):
       `threshold=` changes the threshold. `route` does the same as a field (make it configurable
       with `configurable_fields`).
     - Inside a tool-calling turn the model that started the turn keeps answering (sticky routing).
-    - Faults: a router that fails (or a conversation with no text to route) sends the call to
-      `default_model` (`on_router_error="raise"` raises instead); with `fallback=True` an inner
+    - A turn with no text (empty, whitespace, only images) goes to `weak` without asking the router
+      (reason "no_text").
+    - Faults: a router that fails sends the call to `default_model` (`on_router_error="raise"` raises instead); with `fallback=True` an inner
       model that raises hands the call to the other one. Otherwise the inner model's exception
       propagates, carrying the decision (`error.routing_decision` and a note).
     - Every response carries `response_metadata["routellm"]`: `model`, `model_name`,
@@ -170,12 +174,14 @@ class RoutedChatModel(BaseChatModel):
     router: Any = "default"
     """A bundled router name, a checkpoint directory, or a `routellm_core.Router`."""
     threshold: float | None = None
-    """Route to `strong` when the win probability is at or above this (in [0, 1])."""
+    """Route to `strong` when the win probability is at or above this (in [0, 1]; each router has its own scale)."""
     strong_fraction: float | None = None
-    """Instead of `threshold`: the share of calls to send to `strong` (calibrated, or live with `adaptive`)."""
+    """Instead of `threshold`: the share of calls to send to `strong`. Without `calibration_prompts`
+    the router's reference quantiles (typical chat prompts) set it; with neither this nor a threshold,
+    0.5. Live with `adaptive`."""
     calibration_prompts: list[Any] | None = None
-    """Prompts typical of the workload (strings or message lists): calibrate `strong_fraction`, or
-    warm up the live threshold in adaptive and budget modes."""
+    """Prompts typical of the workload (strings or message lists): calibrate `strong_fraction` on them,
+    or warm up the live threshold in adaptive and budget modes."""
     adaptive: bool = False
     """With `strong_fraction`: track the share on live traffic instead of fixing a threshold once."""
     budget: CostBudget | None = None
@@ -270,20 +276,10 @@ class RoutedChatModel(BaseChatModel):
             return self
         if self.threshold is not None and self.strong_fraction is not None:
             raise ValueError("give either threshold or strong_fraction, not both")
-        if self.threshold is None and self.strong_fraction is None:
-            raise ValueError(
-                "give threshold=... (strong when the win probability is at or above it) or "
-                "strong_fraction=... with calibration_prompts=[...] (the share of calls to send to strong), "
-                "or strong_fraction=... with adaptive=True, or budget=CostBudget(...)"
-            )
-        if self.strong_fraction is not None:
-            if not self.calibration_prompts:
-                raise ValueError(
-                    "strong_fraction needs calibration_prompts (a non-empty list of typical prompts) "
-                    "or adaptive=True"
-                )
-        elif self.calibration_prompts is not None:
+        if self.threshold is not None and self.calibration_prompts is not None:
             raise ValueError("calibration_prompts are used only with strong_fraction or a budget")
+        if self.calibration_prompts is not None and not self.calibration_prompts:
+            raise ValueError("calibration_prompts must be a non-empty list of typical prompts")
         return self
 
     @model_validator(mode="after")
@@ -408,18 +404,23 @@ class RoutedChatModel(BaseChatModel):
                 if loaded is None:
                     loaded = _Loaded(load_router(self.router))
                     texts = [self._routed_text(self._as_messages(p)) for p in self.calibration_prompts or []]
+                    texts = [text for text in texts if text]
                     scores = loaded.router.win_probabilities(texts) if texts else None
                     if self._is_live:
-                        loaded.tracker = self._start_tracker(scores)
+                        loaded.tracker = self._start_tracker(loaded.router, scores)
                     elif self.threshold is None:
-                        loaded.calibrated_threshold = threshold_for_share(scores, self.strong_fraction)
+                        loaded.calibrated_threshold = share_threshold(loaded.router, self.strong_fraction, scores)
                     self.routing_state.loaded[self._settings_key()] = loaded
         return loaded
 
-    def _start_tracker(self, scores: np.ndarray | None) -> AdaptiveThreshold:
-        """A live threshold, started at the calibrated one and warmed up on the calibration scores."""
+    def _start_tracker(self, router: Router, scores: np.ndarray | None) -> AdaptiveThreshold:
+        """A live threshold, started at the calibrated one (or the router's reference one) and warmed
+        up on the calibration scores."""
         fraction = self.budget.strong_fraction() if self.budget is not None else self.strong_fraction
-        initial = None if scores is None else threshold_for_share(scores, fraction)
+        if scores is None and (router.reference is None or self.budget is not None):
+            initial = None  # a budget's share is unknown until both models have answered
+        else:
+            initial = share_threshold(router, fraction, scores)
         tracker = AdaptiveThreshold(fraction, initial_threshold=initial)
         for score in [] if scores is None else scores:
             tracker.observe(score)
@@ -461,6 +462,8 @@ class RoutedChatModel(BaseChatModel):
             return route
         try:
             score = self._score(messages)
+            if score is None:
+                return Route(RoutingDecision.without_text(self._known_threshold(threshold), self.router_name))
             decision = self._decision_for_score(score, threshold, live=live)
         except Exception as error:
             if self.on_router_error == "raise":
@@ -478,6 +481,8 @@ class RoutedChatModel(BaseChatModel):
             # Off the event loop. A cancelled call leaves the thread to finish its (bounded) scoring;
             # the decision, and with it the live threshold, is only touched once the score is back.
             score = await asyncio.to_thread(self._score, messages)
+            if score is None:
+                return Route(RoutingDecision.without_text(self._known_threshold(threshold), self.router_name))
             decision = self._decision_for_score(score, threshold, live=live)
         except Exception as error:
             if self.on_router_error == "raise":
@@ -504,10 +509,14 @@ class RoutedChatModel(BaseChatModel):
         sticky = self._sticky_decision(messages)
         return threshold, None if sticky is None else Route(sticky)
 
-    def _score(self, messages: list[BaseMessage]) -> float:
-        """The router's win probability for a conversation (loads the router on first use)."""
+    def _score(self, messages: list[BaseMessage]) -> float | None:
+        """The router's win probability for a conversation (loads the router on first use); None when
+        the conversation has no text to score."""
+        text = self._routed_text(messages)
+        if not text:
+            return None
         router = self._load().router
-        score = router.win_probability(self._routed_text(messages))
+        score = router.win_probability(text)
         if not math.isfinite(score):
             raise RuntimeError(f"router {self.router_name!r} returned a win probability of {score!r}")
         return score
@@ -606,7 +615,7 @@ class RoutedChatModel(BaseChatModel):
         model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
         route = self._route(messages, model, threshold, live=True)
         route, result = self._with_fallback(route, lambda chosen: self._delegate_generate(chosen, call))
-        self.ledger.record(route.model, *result_tokens(result))
+        self._record(route, result_usage(messages, result))
         return result
 
     async def _agenerate(
@@ -619,7 +628,7 @@ class RoutedChatModel(BaseChatModel):
         model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
         route = await self._aroute(messages, model, threshold, live=True)
         route, result = await self._awith_fallback(route, lambda chosen: self._adelegate_generate(chosen, call))
-        self.ledger.record(route.model, *result_tokens(result))
+        self._record(route, result_usage(messages, result))
         return result
 
     def _stream(
@@ -638,7 +647,7 @@ class RoutedChatModel(BaseChatModel):
             return chunks, next(chunks, None)
 
         route, (chunks, first) = self._with_fallback(route, start)
-        yield from self._pass_on(route, first, chunks)
+        yield from self._pass_on(route, first, chunks, messages)
 
     async def _astream(
         self,
@@ -655,7 +664,7 @@ class RoutedChatModel(BaseChatModel):
             return chunks, await anext(chunks, None)
 
         route, (chunks, first) = await self._awith_fallback(route, start)
-        async for chunk in self._apass_on(route, first, chunks):
+        async for chunk in self._apass_on(route, first, chunks, messages):
             yield chunk
 
     def _with_fallback(self, route: Route, attempt: Callable[[Route], _T]) -> tuple[Route, _T]:
@@ -688,12 +697,19 @@ class RoutedChatModel(BaseChatModel):
                 self._attach(second, route)
                 raise
 
+    def _record(self, route: Route, usage: Usage) -> None:
+        self.ledger.record(route.model, usage.input_tokens, usage.output_tokens, usage.estimated)
+
     def _pass_on(
-        self, route: Route, first: ChatGenerationChunk | None, chunks: Iterator[ChatGenerationChunk]
+        self,
+        route: Route,
+        first: ChatGenerationChunk | None,
+        chunks: Iterator[ChatGenerationChunk],
+        sent: list[BaseMessage],
     ) -> Iterator[ChatGenerationChunk]:
         """Yield a stream that has started answering; record it once, however it ends (read to the
         end, stopped by the caller, cancelled or failed), with the usage its chunks carried."""
-        usage = UsageCounter()
+        usage = UsageCounter(sent)
         try:
             with closing(chunks):
                 if first is not None:
@@ -706,12 +722,16 @@ class RoutedChatModel(BaseChatModel):
             self._attach(error, route)
             raise
         finally:
-            self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+            self._record(route, usage.total())
 
     async def _apass_on(
-        self, route: Route, first: ChatGenerationChunk | None, chunks: AsyncIterator[ChatGenerationChunk]
+        self,
+        route: Route,
+        first: ChatGenerationChunk | None,
+        chunks: AsyncIterator[ChatGenerationChunk],
+        sent: list[BaseMessage],
     ) -> AsyncIterator[ChatGenerationChunk]:
-        usage = UsageCounter()
+        usage = UsageCounter(sent)
         try:
             async with aclosing(chunks):
                 if first is not None:
@@ -724,7 +744,7 @@ class RoutedChatModel(BaseChatModel):
             self._attach(error, route)
             raise
         finally:
-            self.ledger.record(route.model, usage.input_tokens, usage.output_tokens)
+            self._record(route, usage.total())
 
     def _attach(self, error: BaseException, route: Route) -> None:
         attach_route(error, route, self._inner(route.model).name)

@@ -10,17 +10,20 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+import operator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from routellm_core import RoutingDecision
+from routellm_core.conversation import content_text
 from routellm_core.decision import attach_decision
+from routellm_core.usage import Usage, estimated_usage
 
 from .structured import ROUTING_KEY
 
@@ -53,31 +56,60 @@ def attach_route(error: BaseException, route: Route, model_name: str) -> None:
 
 
 # ---- usage ---------------------------------------------------------------------------------------
+# One rule for both adapters (`routellm_core.usage`): reported tokens when the answer carries
+# `usage_metadata`, else an estimate from the text sent and received, flagged `estimated`.
 
 
-def message_tokens(message: BaseMessage | None) -> tuple[int, int]:
-    """(input, output) tokens a message's `usage_metadata` reports (0, 0 when it reports none)."""
-    usage = getattr(message, "usage_metadata", None) or {}
-    return int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+def messages_text(messages: Sequence[BaseMessage | None]) -> str:
+    """The text of messages as the usage estimate counts it: their text content and tool calls."""
+    parts = []
+    for message in messages:
+        if message is None:
+            continue
+        parts.append(content_text(message.content))
+        parts += [f"{call['name']} {json.dumps(call['args'], default=str)}" for call in getattr(message, "tool_calls", [])]
+    return "\n".join(p for p in parts if p)
 
 
-def result_tokens(result: ChatResult) -> tuple[int, int]:
-    """(input, output) tokens of one call's result, summed over its generations."""
-    totals = [message_tokens(generation.message) for generation in result.generations]
-    return sum(t[0] for t in totals), sum(t[1] for t in totals)
+def reported_tokens(messages: Sequence[BaseMessage | None]) -> tuple[int, int] | None:
+    """(input, output) tokens the messages' `usage_metadata` report, summed; None if none reports any."""
+    reports = [getattr(m, "usage_metadata", None) for m in messages]
+    reports = [r for r in reports if r]
+    if not reports:
+        return None
+    return sum(int(r.get("input_tokens") or 0) for r in reports), sum(int(r.get("output_tokens") or 0) for r in reports)
+
+
+def call_usage(sent: Sequence[BaseMessage], answers: Sequence[BaseMessage | None]) -> Usage:
+    """The usage of one call that sent `sent` and got `answers` back: as reported, else estimated."""
+    reported = reported_tokens(answers)
+    if reported is not None:
+        return Usage(*reported)
+    return estimated_usage(messages_text(sent), messages_text(answers))
+
+
+def result_usage(sent: Sequence[BaseMessage], result: ChatResult) -> Usage:
+    return call_usage(sent, [generation.message for generation in result.generations])
 
 
 class UsageCounter:
-    """Sums the usage carried by a stream's chunks (providers put it on one chunk or split it)."""
+    """Collects a stream's chunks; `total` is its usage (chunks' reported usage summed: providers put it
+    on one chunk or split it), or the estimate when no chunk reported any."""
 
-    def __init__(self) -> None:
-        self.input_tokens = 0
-        self.output_tokens = 0
+    def __init__(self, sent: Sequence[BaseMessage]) -> None:
+        self.sent = sent
+        self.chunks: list[BaseMessageChunk] = []
 
     def add(self, chunk: ChatGenerationChunk) -> None:
-        input_tokens, output_tokens = message_tokens(chunk.message)
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
+        self.chunks.append(chunk.message)
+
+    def total(self) -> Usage:
+        if not self.chunks:
+            return call_usage(self.sent, [])
+        # AI chunks merge in one pass; other chunk types one by one
+        first, rest = self.chunks[0], self.chunks[1:]
+        merged = first + rest if isinstance(first, AIMessageChunk) else functools.reduce(operator.add, rest, first)
+        return call_usage(self.sent, [merged])
 
 
 # ---- metadata on results and chunks --------------------------------------------------------------

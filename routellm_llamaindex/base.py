@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Union
 
+import numpy as np
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -47,13 +48,12 @@ from routellm_core import (
     RoutingDecision,
     UnknownRouterError,
     available_routers,
-    calibrate_threshold,
     load_router,
     routed_text,
-    threshold_for_share,
     validate_threshold,
 )
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
+from routellm_core.calibration import share_threshold
 from routellm_core.decision import DECISION_ATTRIBUTE, attach_decision
 from routellm_core.ledger import Price, RoutingLedger
 
@@ -130,12 +130,14 @@ class RoutedLLM(FunctionCallingLLM):
     from llama_index.core import Settings
     from routellm_llamaindex import RoutedLLM
 
-    Settings.llm = RoutedLLM(strong=OpenAI(model="gpt-4o"), weak=OpenAI(model="gpt-4o-mini"), threshold=0.4)
+    Settings.llm = RoutedLLM(strong=OpenAI(model="gpt-4o"), weak=OpenAI(model="gpt-4o-mini"), strong_fraction=0.3)
     ```
 
-    Give either `threshold` (strong when the win probability >= threshold) or `strong_fraction`
-    with `calibration_prompts` (the threshold that sends that share of those prompts to the strong
-    model, computed on first use). With `adaptive=True`, `strong_fraction` is held on live traffic
+    With no threshold settings about half of typical chat traffic goes to the strong model (the
+    router's reference quantiles, stored in its checkpoint, give the threshold for a share of 0.5).
+    `strong_fraction` sets that share — on typical chat prompts, or on `calibration_prompts` (your
+    own, calibrated on first use); `threshold` is a raw win probability (each router has its own
+    scale). With `adaptive=True`, `strong_fraction` is held on live traffic
     by an `AdaptiveThreshold` instead (calibration prompts, if given, set its starting point); with
     `budget=CostBudget(...)` the share follows a spend target. The router (`"default"`, another
     bundled name, a checkpoint directory or a `Router`) loads on first use.
@@ -146,7 +148,8 @@ class RoutedLLM(FunctionCallingLLM):
     the route and `threshold=` overrides the threshold; `decide(prompt)` previews a decision.
     Within a tool-calling turn the model that started the turn answers every step (`"sticky"`).
 
-    Failures: when the router fails (or a conversation has no text to route), the call goes to
+    A turn with no text (empty, whitespace, only images) goes to the weak model without asking the
+    router (reason `"no_text"`). Failures: when the router fails, the call goes to
     `default_model` (reason `"router_error"`, a warning logged once) unless
     `on_router_error="raise"`; when the chosen model raises, `fallback=True` sends the call to the
     other model (reason `"fallback"`), else the exception propagates with the decision attached as
@@ -313,23 +316,30 @@ class RoutedLLM(FunctionCallingLLM):
             router = self.get_router()
             with _LOAD_LOCK:
                 if self._calibrated_threshold is None:
-                    self._calibrated_threshold = calibrate_threshold(
-                        router, self.calibration_prompts, self.strong_fraction
+                    self._calibrated_threshold = share_threshold(
+                        router, self.strong_fraction, self._calibration_scores(router)
                     )
         return self._calibrated_threshold
 
+    def _calibration_scores(self, router: Router) -> Optional[np.ndarray]:
+        """The router's scores of the calibration prompts (None without them)."""
+        return router.win_probabilities(self.calibration_prompts) if self.calibration_prompts else None
+
     def _live_threshold(self) -> AdaptiveThreshold:
-        """The adaptive threshold; with calibration prompts, started at their calibrated threshold and
-        warmed up on their scores (else 0.5 until the first live calls warm it up)."""
+        """The adaptive threshold; started at the calibrated threshold and warmed up on the calibration
+        prompts' scores, else started at the router's reference threshold (or 0.5 without one) until
+        the first live calls warm it up."""
         if self._adaptive_threshold is None:
             fraction = self._budget.strong_fraction() if self._budget is not None else self.strong_fraction
-            router = self.get_router() if self.calibration_prompts else None
+            router = self.get_router()
             with _LOAD_LOCK:
                 if self._adaptive_threshold is None:
-                    scores = [] if router is None else router.win_probabilities(self.calibration_prompts)
-                    start = threshold_for_share(scores, fraction) if len(scores) else None
+                    scores = self._calibration_scores(router)
+                    # a budget's share is unknown until both models have answered: no reference start
+                    has_start = scores is not None or (router.reference is not None and self._budget is None)
+                    start = share_threshold(router, fraction, scores) if has_start else None
                     live = AdaptiveThreshold(fraction, initial_threshold=start)
-                    for score in scores:
+                    for score in [] if scores is None else scores:
                         live.observe(score)
                     self._adaptive_threshold = live
         return self._adaptive_threshold
@@ -398,8 +408,10 @@ class RoutedLLM(FunctionCallingLLM):
 
     def _routed(self, pairs: List[tuple[str, str]], override: Optional[float], live: bool) -> _Route:
         """Ask the router; if it cannot answer (no text to route, a failing router), fail open or raise."""
+        text = routed_text(pairs, scope=self.scope)
+        if not text:
+            return _Route(RoutingDecision.without_text(self._known_threshold(override), self._router_name()))
         try:
-            text = routed_text(pairs, scope=self.scope)
             router = self.get_router()
             score = router.win_probability(text)
             if math.isnan(score):
@@ -555,7 +567,7 @@ class RoutedLLM(FunctionCallingLLM):
     def _account(self, route: _Route, llm: LLM, usage: Usage) -> None:
         """Record one answered call in the ledger and tell event handlers (never fails the call)."""
         try:
-            self._ledger.record(route.decision.model, usage.input_tokens, usage.output_tokens)
+            self._ledger.record(route.decision.model, usage.input_tokens, usage.output_tokens, usage.estimated)
             dispatcher.event(
                 RoutedUsageEvent(
                     model=route.decision.model,
@@ -885,21 +897,14 @@ def _check_threshold_settings(
         if strong_fraction is None:
             raise RouteLLMError("adaptive=True needs strong_fraction=: the share of calls to send to the strong model")
         return None, _check_fraction(strong_fraction), prompts
-    if (threshold is None) == (strong_fraction is None):
-        raise RouteLLMError(
-            "give exactly one of threshold= (a number in [0, 1]) or strong_fraction= (with calibration_prompts=)"
-            + (", not both" if threshold is not None else "")
-        )
     if threshold is not None:
+        if strong_fraction is not None:
+            raise RouteLLMError("give either threshold= or strong_fraction=, not both")
         if prompts is not None:
             raise RouteLLMError("calibration_prompts are only used with strong_fraction=, not with threshold=")
         return validate_threshold(threshold), None, None
-    fraction = _check_fraction(strong_fraction)
-    if prompts is None:
-        raise RouteLLMError(
-            "strong_fraction= needs calibration_prompts= (a list of prompts like your traffic), or adaptive=True"
-        )
-    return None, fraction, prompts
+    # a share of strong calls: on the calibration prompts, else on the router's reference quantiles
+    return None, None if strong_fraction is None else _check_fraction(strong_fraction), prompts
 
 
 def _check_ledger_settings(

@@ -16,8 +16,9 @@ class RoutingDecisionEvent(BaseEvent):
 
     model: str
     model_name: str
-    win_probability: float
-    threshold: float
+    #: None when the router was not asked (a forced route, a turn without text, a router error).
+    win_probability: Optional[float]
+    threshold: Optional[float]
     router: str
     reason: str
     #: reason "router_error": the router's exception type; reason "fallback": the failed model's.

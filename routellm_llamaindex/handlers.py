@@ -39,4 +39,4 @@ class RoutingLedgerEventHandler(BaseEventHandler):
 
     def handle(self, event: Any, **kwargs: Any) -> None:
         if isinstance(event, RoutedUsageEvent):
-            self.ledger.record(event.model, event.input_tokens, event.output_tokens)
+            self.ledger.record(event.model, event.input_tokens, event.output_tokens, event.estimated)

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse, ToolCallBlock
 
-from routellm_core.conversation import approx_token_count
+from routellm_core.usage import Usage, estimated_usage as estimate
 
 from .messages import message_text
 
@@ -31,15 +30,6 @@ _INPUT_KEYS = ("prompt_tokens", "input_tokens", "prompt_token_count", "inputToke
 _OUTPUT_KEYS = ("completion_tokens", "output_tokens", "candidates_token_count", "outputTokens", "eval_count")
 
 Response = Union[ChatResponse, CompletionResponse]
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Tokens in and out of one call; `estimated` when the provider reported none."""
-
-    input_tokens: int
-    output_tokens: int
-    estimated: bool
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -98,7 +88,7 @@ def output_text(response: Response) -> str:
 
 
 def estimated_usage(call: Mapping[str, Any], answer: str) -> Usage:
-    return Usage(approx_token_count(input_text(call)), approx_token_count(answer), estimated=True)
+    return estimate(input_text(call), answer)
 
 
 def call_usage(call: Mapping[str, Any], response: Response) -> Usage:

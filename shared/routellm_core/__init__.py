@@ -3,7 +3,7 @@
 Light to import: torch and sentence-transformers load only when a router that needs them scores.
 """
 
-from .calibration import calibrate_threshold, strong_share, threshold_for_share
+from .calibration import calibrate_threshold, reference_threshold, strong_share, threshold_for_share
 from .conversation import routed_text
 from .decision import RoutingDecision, validate_threshold
 from .errors import CheckpointError, ConversationError, RouteLLMError, UnknownRouterError
@@ -23,6 +23,7 @@ __all__ = [
     "available_routers",
     "calibrate_threshold",
     "load_router",
+    "reference_threshold",
     "routed_text",
     "strong_share",
     "threshold_for_share",

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .decision import validate_threshold
+from .errors import RouteLLMError
+from .reference import validate_fraction
 from .router import Router
 
 
@@ -20,19 +22,21 @@ def _check_prompts(prompts: Sequence[str]) -> list[str]:
 
 
 def threshold_for_share(scores: np.ndarray, strong_fraction: float) -> float:
-    """The threshold at which `strong_fraction` of `scores` are >= it (ties may add a few more)."""
-    if isinstance(strong_fraction, bool) or not isinstance(strong_fraction, (int, float)):
-        raise ValueError(f"strong_fraction must be a number in [0, 1], got {type(strong_fraction).__name__}")
-    if not 0.0 <= float(strong_fraction) <= 1.0:
-        raise ValueError(f"strong_fraction must be in [0, 1], got {strong_fraction!r}")
+    """A threshold at which `strong_fraction` of `scores` are >= it (tied scores may add a few more).
+
+    The threshold lies halfway between two neighbouring scores, never on one, so a score that differs
+    in its last bits when recomputed (another CPU, another BLAS kernel) still lands on the same side.
+    """
+    fraction = validate_fraction(strong_fraction)
     ordered = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
     if ordered.size == 0:
         raise ValueError("cannot calibrate on zero scores")
-    k = int(round(float(strong_fraction) * ordered.size))
+    k = int(round(fraction * ordered.size))
     if k == 0:
-        # just above the top score: nothing goes strong (1.0 if the top score is already 1.0)
-        return float(min(1.0, np.nextafter(ordered[0], np.inf)))
-    return float(ordered[k - 1])
+        return float((ordered[0] + 1.0) / 2.0)  # above the top score: nothing goes strong
+    if k == ordered.size:
+        return float(ordered[-1] / 2.0)  # below the lowest score: everything goes strong
+    return float((ordered[k - 1] + ordered[k]) / 2.0)
 
 
 def calibrate_threshold(router: Router, prompts: Sequence[str], strong_fraction: float) -> float:
@@ -45,3 +49,31 @@ def strong_share(router: Router, prompts: Sequence[str], threshold: float) -> fl
     threshold = validate_threshold(threshold)
     scores = router.win_probabilities(_check_prompts(prompts))
     return float(np.mean(scores >= threshold))
+
+
+def reference_threshold(router: Router, strong_fraction: float) -> float:
+    """The threshold that sends about `strong_fraction` of typical chat prompts to the strong model.
+
+    Read from the router's reference quantiles (stored in its checkpoint; see `reference`), so no
+    calibration prompts are needed. Raises `RouteLLMError` for a router that has none.
+    """
+    if router.reference is None:
+        raise RouteLLMError(
+            f"router {router.name!r} has no reference quantiles: give calibration prompts (or a threshold), "
+            "or store them with routellm_core.reference.set_reference(router, prompts, description) and save it"
+        )
+    return router.reference.threshold_for_share(strong_fraction)
+
+
+#: With neither a threshold nor a share of strong calls: about half of typical chat traffic goes strong.
+DEFAULT_STRONG_FRACTION = 0.5
+
+
+def share_threshold(router: Router, strong_fraction: float | None, calibration_scores=None) -> float:
+    """The threshold for a share of strong calls (`DEFAULT_STRONG_FRACTION` when None): calibrated on
+    `calibration_scores` (the router's scores of the user's own prompts) when given, else read from
+    the router's reference quantiles."""
+    fraction = DEFAULT_STRONG_FRACTION if strong_fraction is None else strong_fraction
+    if calibration_scores is not None and len(calibration_scores):
+        return threshold_for_share(calibration_scores, fraction)
+    return reference_threshold(router, fraction)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CheckpointError
+from .reference import ReferenceQuantiles
 from .router import ROUTER_KINDS, Router
 
 FORMAT_VERSION = 1
@@ -34,17 +35,20 @@ def _package_version() -> str:
         return "unknown"
 
 
-def router_config(router: Router) -> dict[str, Any]:
-    return {
+def router_config(router: Router, name: str | None = None) -> dict[str, Any]:
+    config = {
         "format_version": FORMAT_VERSION,
         "kind": router.kind,
-        "name": router.name,
+        "name": name or router.name,
         "params": router.get_params(),
         "strong_model": router.strong_model,
         "weak_model": router.weak_model,
         "card": router.card,
         "routellm_version": _package_version(),
     }
+    if router.reference is not None:
+        config["reference_quantiles"] = router.reference.as_config()
+    return config
 
 
 def fingerprint(router: Router) -> str:
@@ -74,6 +78,14 @@ def render_card(config: dict[str, Any]) -> str:
         json.dumps(config["params"], indent=2, sort_keys=True),
         "```",
     ]
+    reference = config.get("reference_quantiles")
+    if reference:
+        scores = ReferenceQuantiles.from_config(reference, "card").threshold_for_share
+        lines += ["", "## Thresholds by share of strong calls", "",
+                  f"On {reference['prompts']}: " + ", ".join(
+                      f"{int(share * 100)} % strong at threshold {scores(share):.4f}" for share in (0.2, 0.5, 0.8)),
+                  "", "`RoutedChatModel` / `RoutedLLM` read these when given `strong_fraction` without "
+                  "calibration prompts."]
     for title, value in card.items():
         lines += ["", f"## {title.replace('_', ' ').capitalize()}", ""]
         if isinstance(value, str):
@@ -88,7 +100,9 @@ def save_router(router: Router, directory: str | Path) -> Path:
 
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
-    config = router_config(router)
+    # A checkpoint is named after its folder (a router loaded as "default" and saved as "my-router/"
+    # is "my-router" from then on, in its card and in routing metadata).
+    config = router_config(router, name=target.resolve().name)
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in router.state_tensors().items()}
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -189,4 +203,6 @@ def load_checkpoint(directory: str | Path) -> Router:
     router.strong_model = config.get("strong_model", router.strong_model)
     router.weak_model = config.get("weak_model", router.weak_model)
     router.card = config.get("card") or {}
+    if config.get("reference_quantiles") is not None:
+        router.reference = ReferenceQuantiles.from_config(config["reference_quantiles"], f"checkpoint {path}")
     return router

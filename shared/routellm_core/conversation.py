@@ -94,8 +94,9 @@ def routed_text(
       approximate tokens, each prefixed by its role.
 
     Falls back to the last non-empty turn of any role when no user turn has text (for example a
-    conversation holding only a system message). Raises `ConversationError` when there is no text at
-    all. The result is cleaned of control characters and cut to `max_chars`.
+    conversation holding only a system message). A conversation with no text at all (empty or
+    whitespace turns, only images) gives "": not an error — the adapters send such a turn to the
+    weak model without asking the router (reason "no_text"). The result is cleaned of control characters and cut to `max_chars`.
     """
     if isinstance(messages, str):
         pairs = [("user", messages)]
@@ -125,5 +126,5 @@ def routed_text(
     else:
         raise ConversationError(f"scope must be 'last_user' or 'conversation', got {scope!r}")
     if not text.strip():
-        raise ConversationError("cannot route a conversation with no text in any message")
+        return ""
     return clean_text(text[:max_chars])

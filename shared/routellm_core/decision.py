@@ -12,8 +12,9 @@ ModelChoice = Literal["strong", "weak"]
 #: How a decision was reached. "routed": the router's score against the threshold;
 #: "forced": the caller named the model; "sticky": reused inside a tool-calling turn;
 #: "router_error": the router failed and the call went to the configured default model;
-#: "fallback": the chosen model raised and the other one answered.
-DecisionReason = Literal["routed", "forced", "sticky", "router_error", "fallback"]
+#: "fallback": the chosen model raised and the other one answered; "no_text": the turn has no text
+#: to score (empty, whitespace, only images), so the cheap model answers without asking the router.
+DecisionReason = Literal["routed", "forced", "sticky", "router_error", "fallback", "no_text"]
 
 
 def validate_threshold(threshold: float) -> float:
@@ -41,9 +42,18 @@ class RoutingDecision:
         model: ModelChoice = "strong" if win_probability >= threshold else "weak"
         return cls(model=model, win_probability=float(win_probability), threshold=threshold, router=router)
 
+    @classmethod
+    def without_text(cls, threshold: float, router: str) -> RoutingDecision:
+        """The decision for a turn with no text to score: the weak model, the router not asked."""
+        return cls(model="weak", win_probability=math.nan, threshold=threshold, router=router, reason="no_text")
+
     def as_metadata(self, model_name: str | None = None) -> dict:
-        """The dict both adapters attach to responses (`model_name` is the inner model's own name)."""
-        meta = asdict(self)
+        """The dict both adapters attach to responses (`model_name` is the inner model's own name).
+
+        JSON-ready: a score or threshold that is not known (a forced route) is None, never NaN.
+        """
+        meta = {key: None if isinstance(value, float) and math.isnan(value) else value
+                for key, value in asdict(self).items()}
         meta["model_name"] = model_name or ""
         return meta
 

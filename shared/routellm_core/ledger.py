@@ -34,6 +34,8 @@ class ModelUsage:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    #: Calls whose tokens were estimated because the provider reported none (see `routellm_core.usage`).
+    estimated_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class LedgerSnapshot:
             "strong_output_tokens": self.strong.output_tokens,
             "weak_input_tokens": self.weak.input_tokens,
             "weak_output_tokens": self.weak.output_tokens,
+            "estimated_calls": self.strong.estimated_calls + self.weak.estimated_calls,
             "cost": self.cost,
             "always_strong_cost": self.always_strong_cost,
             "saving": self.saving,
@@ -89,8 +92,11 @@ class RoutingLedger:
         self._lock = threading.Lock()
         self._usage = {"strong": ModelUsage(), "weak": ModelUsage()}
 
-    def record(self, model: ModelChoice, input_tokens: int = 0, output_tokens: int = 0) -> None:
-        """Record one call answered by `model` ("strong" or "weak") with its token usage."""
+    def record(
+        self, model: ModelChoice, input_tokens: int = 0, output_tokens: int = 0, estimated: bool = False
+    ) -> None:
+        """Record one call answered by `model` ("strong" or "weak") with its token usage
+        (`estimated`: the provider reported none and the counts are an estimate)."""
         if model not in self._usage:
             raise ValueError(f"model must be 'strong' or 'weak', got {model!r}")
         input_tokens, output_tokens = int(input_tokens or 0), int(output_tokens or 0)
@@ -101,6 +107,7 @@ class RoutingLedger:
             usage.calls += 1
             usage.input_tokens += input_tokens
             usage.output_tokens += output_tokens
+            usage.estimated_calls += int(bool(estimated))
 
     def snapshot(self) -> LedgerSnapshot:
         with self._lock:

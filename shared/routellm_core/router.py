@@ -16,6 +16,7 @@ import numpy as np
 
 from .conversation import MAX_ROUTED_CHARS, clean_text
 from .decision import RoutingDecision, validate_threshold
+from .reference import ReferenceQuantiles
 
 #: The paper's pair: the identities a router's score refers to (not the models a user routes between).
 DEFAULT_STRONG_MODEL = "gpt-4-1106-preview"
@@ -38,6 +39,10 @@ class Router(ABC):
     """
 
     kind: ClassVar[str]
+    #: True when `_score` computes each text's score from that text alone, with the same arithmetic
+    #: whatever else is in the batch (the baselines). Other routers score one prompt at a time: a
+    #: batched matrix product or a padded transformer batch rounds differently from a single row.
+    scores_rows_independently: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None):
         self.name = name or self.kind
@@ -45,6 +50,8 @@ class Router(ABC):
         self.card: dict[str, Any] = {}
         self.strong_model = DEFAULT_STRONG_MODEL
         self.weak_model = DEFAULT_WEAK_MODEL
+        #: How this router scores typical traffic, so a share of strong calls needs no calibration set.
+        self.reference: ReferenceQuantiles | None = None
 
     # ---- scoring -----------------------------------------------------------------------------
 
@@ -64,10 +71,21 @@ class Router(ABC):
                 raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
         # bounded, clean text: routing time stays bounded and every tokenizer accepts it
         texts = [clean_text(t[:MAX_ROUTED_CHARS]) for t in texts]
+        unique = list(dict.fromkeys(texts))
+        if self.scores_rows_independently:
+            scores = self._checked_scores(unique)
+        else:
+            # One code path: a prompt scores the same, bit for bit, alone or in any batch, so a
+            # threshold calibrated on a batch means the same for single calls (on any CPU).
+            scores = np.concatenate([self._checked_scores([text]) for text in unique])
+        by_text = dict(zip(unique, scores))
+        return np.clip(np.array([by_text[t] for t in texts], dtype=np.float64), 0.0, 1.0)
+
+    def _checked_scores(self, texts: list[str]) -> np.ndarray:
         scores = np.asarray(self._score(texts), dtype=np.float64)
         if scores.shape != (len(texts),):
             raise RuntimeError(f"router {self.name!r} returned shape {scores.shape} for {len(texts)} prompts")
-        return np.clip(scores, 0.0, 1.0)
+        return scores
 
     def win_probability(self, prompt: str) -> float:
         """P(strong wins) for one prompt."""

@@ -53,7 +53,7 @@ def saved(tmp_path):
     router = LinearTestRouter(dim=4, name="my-router")
     router.weights_ = np.array([0.3, -0.2, 0.1, 0.5], dtype=np.float32)
     router.card = {"training_data": ["fixture"], "licence": "MIT"}
-    return router, router.save(tmp_path / "ckpt")
+    return router, router.save(tmp_path / "my-router")
 
 
 def test_round_trip_preserves_scores_and_identity(saved):
@@ -73,6 +73,14 @@ def test_checkpoint_holds_config_weights_and_a_card(saved):
     assert "my-router" in (path / "README.md").read_text()
 
 
+def test_a_checkpoint_is_named_after_its_folder(tmp_path):
+    router = load_router("length")  # named "length" when loaded
+    loaded = load_router(router.save(tmp_path / "my-length-router"))
+    assert loaded.name == "my-length-router"
+    card = (tmp_path / "my-length-router" / "README.md").read_text()
+    assert card.startswith("# Router `my-length-router`") and "`length`" not in card.splitlines()[0]
+
+
 def test_fingerprint_changes_with_the_weights(saved):
     router, _ = saved
     before = router.config_fingerprint()
@@ -85,7 +93,7 @@ def test_saving_over_an_existing_checkpoint_replaces_it(saved, tmp_path):
     router.weights_ = np.zeros(4, dtype=np.float32)
     router.save(path)
     np.testing.assert_array_equal(load_router(path).weights_, np.zeros(4))
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]  # no staging or backup left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["my-router"]  # no staging or backup left behind
 
 
 def test_a_failed_save_leaves_the_previous_checkpoint_intact(saved, tmp_path, monkeypatch):
@@ -100,7 +108,7 @@ def test_a_failed_save_leaves_the_previous_checkpoint_intact(saved, tmp_path, mo
     with pytest.raises(OSError, match="disk full"):
         router.save(path)
     assert (path / WEIGHTS_FILE).read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["my-router"]
 
 
 def _edit_config(path, **changes):

@@ -19,6 +19,7 @@ class CountingRouter(Router):
     """Scores by length times a learned weight, counting its calls (a stand-in for a trained router)."""
 
     kind = "test-counting"
+    scores_rows_independently = True  # each score is its own row's length times the weight
 
     def __init__(self, weight: float = 1.0, name: str | None = None):
         super().__init__(name)

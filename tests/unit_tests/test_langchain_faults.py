@@ -92,24 +92,25 @@ def test_content_blocks_are_routed_on_their_text_parts_only():
     assert routing(answer)["reason"] == "routed"
 
 
-@pytest.mark.parametrize(("policy", "default_model"), [("default", "strong"), ("default", "weak")])
-def test_a_conversation_with_no_text_fails_open_to_the_default_model(policy, default_model, caplog):
-    router = ScriptedRouter(0.5)
-    model = routed(router=router, on_router_error=policy, default_model=default_model)
-    image_only = HumanMessage(content=[{"type": "image", "source_type": "url", "url": "https://example.com/a.png"}])
+NO_TEXT = [
+    [HumanMessage(content=[{"type": "image", "source_type": "url", "url": "https://example.com/a.png"}])],
+    [HumanMessage(content="")],
+    [HumanMessage(content="   \n\t ")],
+]
+
+
+@pytest.mark.parametrize("policy", ["default", "raise"])
+@pytest.mark.parametrize("conversation", NO_TEXT, ids=["image-only", "empty", "whitespace"])
+def test_a_turn_without_text_goes_to_the_weak_model_without_the_router_or_a_warning(conversation, policy, caplog):
+    router = ScriptedRouter(0.9)
+    model = routed(router=router, on_router_error=policy, default_model="strong")
     with caplog.at_level(logging.WARNING, logger="routellm_langchain"):
-        answer = model.invoke([image_only])
+        answer = model.invoke(conversation)
     decision = routing(answer)
-    assert (decision["model"], decision["reason"], decision["error"]) == (default_model, "router_error", "ConversationError")
-    assert math.isnan(decision["win_probability"]) and decision["threshold"] == 0.5
-    assert router.seen == []
-    assert "ConversationError" in caplog.text and "no text" in caplog.text
-
-
-def test_a_conversation_with_no_text_raises_when_asked_to():
-    image_only = HumanMessage(content=[{"type": "image", "source_type": "url", "url": "https://example.com/a.png"}])
-    with pytest.raises(ConversationError, match="no text"):
-        routed(on_router_error="raise").invoke([image_only])
+    assert (decision["model"], decision["reason"]) == ("weak", "no_text") and "error" not in decision
+    assert decision["win_probability"] is None and decision["threshold"] == 0.5
+    assert router.seen == [] and caplog.records == []
+    assert model.ledger.snapshot().weak.calls == 1
 
 
 def test_a_tool_message_without_its_call_is_routed_on_the_user_turn():
@@ -149,9 +150,9 @@ def test_invalid_surrogates_and_control_characters_reach_the_router_cleaned():
 
 def test_none_content_is_empty_text_and_other_content_types_are_named():
     # LangChain refuses None as content when a message is built; a dict message with None content
-    # becomes an empty message, which has no text to route: it fails open.
+    # becomes an empty message, which has no text to route: the weak model answers.
     answer = routed().invoke([{"role": "user", "content": None}])
-    assert routing(answer)["reason"] == "router_error" and routing(answer)["error"] == "ConversationError"
+    assert (routing(answer)["model"], routing(answer)["reason"]) == ("weak", "no_text")
     with pytest.raises(ValueError, match="content"):
         routed().invoke([("user", None)])
     # Content of another type can only be smuggled past LangChain's validation; it is named.
@@ -301,7 +302,7 @@ async def test_a_failing_router_fails_open_to_the_default_model(entry, caplog):
         await _answer(model, entry, "another one")
     decision = routing(answer)
     assert (decision["model"], decision["reason"], decision["error"]) == ("strong", "router_error", "RuntimeError")
-    assert math.isnan(decision["win_probability"]) and decision["threshold"] == 0.5
+    assert decision["win_probability"] is None and decision["threshold"] == 0.5
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "embedding model crashed" in warnings[0].getMessage()
     assert model.ledger.snapshot().strong.calls == 2

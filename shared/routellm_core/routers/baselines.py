@@ -19,6 +19,7 @@ class RandomRouter(Router):
     """
 
     kind = "random"
+    scores_rows_independently = True
 
     def __init__(self, seed: int = 0, name: str | None = None):
         super().__init__(name)
@@ -44,6 +45,7 @@ class LengthRouter(Router):
     """
 
     kind = "length"
+    scores_rows_independently = True
 
     def __init__(self, scale: float = 256.0, name: str | None = None):
         super().__init__(name)

@@ -4,8 +4,8 @@ Both bundled routers train only on the permissive (Apache-2.0 / MIT) sets, with 
 hyper-parameters chosen by cross-validation on training data (see docs/routers.md). Each card records
 the data, licences, hyper-parameters, training time and every yardstick: MMLU and GSM8K APGR/CPT,
 the arena_bench 5-fold cross-validation, and the random and length baselines on the same yardsticks.
-The Arena-Hard prompts (unlabelled) give each card its thresholds for 20/50/80 % strong calls on
-realistic chat traffic.
+The Arena-Hard prompts (unlabelled) give each checkpoint its reference quantiles: thresholds for any
+share of strong calls on realistic chat traffic.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 
+from ..data import load_arena_hard_prompts
+from ..reference import ARENA_HARD_REFERENCE, set_reference
 from ..registry import bundled_checkpoints_dir
 from ..routers import LengthRouter, RandomRouter
 from .cross_validation import cross_validation_summary
@@ -55,14 +57,6 @@ def baselines(data: TrainingData, evals_dir: Path, seeds: int = 10) -> dict:
     return out
 
 
-def arena_hard_thresholds(router, data_root: Path) -> dict:
-    from ..calibration import threshold_for_share
-    from ..data import load_arena_hard_prompts
-
-    scores = router.win_probabilities(load_arena_hard_prompts(data_root))
-    return {f"strong_{int(share * 100)}pct": round(threshold_for_share(scores, share), 5) for share in (0.2, 0.5, 0.8)}
-
-
 def build(name: str, data: TrainingData, data_root: Path, evals_dir: Path, reference: dict | None = None,
           out_dir: Path | None = None, cv: bool = True):
     kind, options = BUNDLED[name]
@@ -76,7 +70,7 @@ def build(name: str, data: TrainingData, data_root: Path, evals_dir: Path, refer
     router.card["evaluation"] = figures
     if reference:
         router.card["baselines"] = reference
-    router.card["arena_hard_thresholds"] = arena_hard_thresholds(router, data_root)
+    set_reference(router, load_arena_hard_prompts(data_root), ARENA_HARD_REFERENCE)
     router.card["licence_note"] = "trained only on Apache-2.0 / MIT data (arena_bench_v1, llmrouter, mmlu_pro)"
     target = (out_dir or bundled_checkpoints_dir()) / name
     router.save(target)
