@@ -87,7 +87,7 @@ def main() -> None:
     summary("budget ledger", budget_ledger)
 
     # 3. A routed model built elsewhere: record its calls through the run's callbacks.
-    elsewhere = RoutedChatModel(**models(), router="default", threshold=0.3)
+    elsewhere = RoutedChatModel(**models(), router="default", strong_fraction=0.3)  # of typical chat traffic
     handler_ledger = RoutingLedger(strong_price=STRONG_PRICE, weak_price=WEAK_PRICE)
     elsewhere.batch(prompts[-20:], config={"callbacks": [RoutingLedgerCallbackHandler(handler_ledger)]})
     print()

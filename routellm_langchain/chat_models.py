@@ -55,7 +55,7 @@ from routellm_core import (
 )
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.errors import ConversationError, UnknownRouterError
-from routellm_core.calibration import share_threshold
+from routellm_core.calibration import require_reference, share_threshold
 from routellm_core.ledger import Price, RoutingLedger
 from routellm_core.usage import Usage
 
@@ -280,6 +280,9 @@ class RoutedChatModel(BaseChatModel):
             raise ValueError("calibration_prompts are used only with strong_fraction or a budget")
         if self.calibration_prompts is not None and not self.calibration_prompts:
             raise ValueError("calibration_prompts must be a non-empty list of typical prompts")
+        by_reference = self.threshold is None and not self.calibration_prompts and not self._is_live
+        if by_reference and isinstance(self.router, Router):
+            require_reference(self.router)  # a share of typical traffic needs the router's reference quantiles
         return self
 
     @model_validator(mode="after")

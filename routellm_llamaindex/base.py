@@ -53,7 +53,7 @@ from routellm_core import (
     validate_threshold,
 )
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
-from routellm_core.calibration import share_threshold
+from routellm_core.calibration import require_reference, share_threshold
 from routellm_core.decision import DECISION_ATTRIBUTE, attach_decision
 from routellm_core.ledger import Price, RoutingLedger
 
@@ -226,6 +226,9 @@ class RoutedLLM(FunctionCallingLLM):
             threshold, strong_fraction, calibration_prompts, adaptive, budget
         )
         ledger = _check_ledger_settings(ledger, budget, strong_price, weak_price)
+        live = adaptive or budget is not None
+        if threshold is None and not calibration_prompts and not live and isinstance(router, Router):
+            require_reference(router)  # a share of typical traffic needs the router's reference quantiles
         super().__init__(
             strong=strong,
             weak=weak,

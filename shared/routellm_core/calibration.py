@@ -34,9 +34,10 @@ def threshold_for_share(scores: np.ndarray, strong_fraction: float) -> float:
     k = int(round(fraction * ordered.size))
     if k == 0:
         return float((ordered[0] + 1.0) / 2.0)  # above the top score: nothing goes strong
-    if k == ordered.size:
-        return float(ordered[-1] / 2.0)  # below the lowest score: everything goes strong
-    return float((ordered[k - 1] + ordered[k]) / 2.0)
+    top = ordered[k - 1]  # the lowest score that goes strong
+    lower = ordered[ordered < top]
+    # halfway down to the next lower score (ties with `top` go strong too); below the lowest: all strong
+    return float((top + lower[0]) / 2.0) if lower.size else float(top / 2.0)
 
 
 def calibrate_threshold(router: Router, prompts: Sequence[str], strong_fraction: float) -> float:
@@ -57,12 +58,17 @@ def reference_threshold(router: Router, strong_fraction: float) -> float:
     Read from the router's reference quantiles (stored in its checkpoint; see `reference`), so no
     calibration prompts are needed. Raises `RouteLLMError` for a router that has none.
     """
+    require_reference(router)
+    return router.reference.threshold_for_share(strong_fraction)
+
+
+def require_reference(router: Router) -> None:
+    """Raise `RouteLLMError` for a router without reference quantiles, saying what to give instead."""
     if router.reference is None:
         raise RouteLLMError(
             f"router {router.name!r} has no reference quantiles: give calibration prompts (or a threshold), "
             "or store them with routellm_core.reference.set_reference(router, prompts, description) and save it"
         )
-    return router.reference.threshold_for_share(strong_fraction)
 
 
 #: With neither a threshold nor a share of strong calls: about half of typical chat traffic goes strong.

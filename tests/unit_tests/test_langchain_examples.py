@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -31,6 +32,18 @@ def test_example_runs_and_shows_both_models_and_why(name, expected, monkeypatch,
     assert "weak (" in out and "strong (" in out
     for text in expected:
         assert text in out
+
+
+@pytest.mark.parametrize(("name", "prompts", "fraction"), [("langchain_chain.py", 4, 0.4), ("langchain_agent.py", 2, 0.5),
+                                                         ("langchain_structured_output.py", 2, 0.5)])
+def test_example_sends_the_calibrated_share_of_its_prompts_strong(name, prompts, fraction, monkeypatch, capsys):
+    # each prompt is routed once, one at a time, against a threshold calibrated on the same prompts in a
+    # batch: the share must be the promised one on any CPU (sticky tool-loop steps are not routing)
+    out = run_example(name, monkeypatch, capsys)
+    routed = re.findall(r"(strong|weak) \([^)]*\): win probability [0-9.]+ (>=|<) threshold", out)
+    assert len(routed) == prompts
+    assert sum(model == "strong" for model, _ in routed) == round(fraction * prompts)
+    assert all((model == "strong") == (sign == ">=") for model, sign in routed)
 
 
 def test_budget_example_holds_the_share_and_reports_the_ledgers(monkeypatch, capsys):

@@ -69,11 +69,6 @@ def test_construction_does_not_load_the_router_and_the_first_call_loads_it_once(
     assert loads == ["length"]
 
 
-def test_neither_threshold_nor_strong_fraction_is_refused():
-    with pytest.raises(ValidationError, match="threshold=... .* or strong_fraction"):
-        RoutedChatModel(strong=FakeToolChatModel(), weak=FakeToolChatModel(), router="length")
-
-
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

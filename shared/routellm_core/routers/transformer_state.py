@@ -68,12 +68,17 @@ def transformers_quiet():
     """A context that silences transformers' loading chatter (weights-not-initialised notes, ...)."""
     from transformers.utils import logging
 
+    from ..quiet import quiet_model_loading
+
     class _Quiet:
         def __enter__(self):
             self.level = logging.get_verbosity()
             logging.set_verbosity_error()
+            self.bars = quiet_model_loading()
+            self.bars.__enter__()
 
         def __exit__(self, *exc):
+            self.bars.__exit__(*exc)
             logging.set_verbosity(self.level)
 
     return _Quiet()
