@@ -2,22 +2,23 @@
 
 transformers reads GGUF directly (`from_pretrained(dir, gguf_file=...)`, with the `gguf` package),
 but de-quantizing takes a minute; the converted folder loads in seconds. The cache lives outside the
-checkout: `$ROUTELLM_DEMO_CACHE`, else `$XDG_CACHE_HOME/routellm-demo`, else `~/.cache/routellm-demo`.
-A folder is built in a temporary directory beside it and renamed into place when complete, so an
-interrupted preparation never leaves a half-written model behind.
+checkout: `$ROUTELLM_DEMO_CACHE`, else `demo/` in routellm's cache (`$ROUTELLM_CACHE_DIR`, else e.g.
+`~/.cache/routellm`). A folder is built in a staging folder beside it and swapped into place when
+complete, so an interrupted preparation never leaves a half-written model behind.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from routellm_core.storage import cache_dir, staged_folder
 
 from .sources import GgufSource, assemble_gguf, total_size
 
@@ -30,8 +31,7 @@ def cache_root() -> Path:
     """The folder that holds the converted demo models."""
     if configured := os.environ.get(CACHE_ENV):
         return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "routellm-demo"
+    return cache_dir("demo")
 
 
 def display_path(path: Path) -> str:
@@ -56,7 +56,8 @@ def is_prepared(source: GgufSource, root: Path | None = None) -> bool:
 
 
 def convert_gguf(gguf: Path, out_dir: Path) -> None:
-    """De-quantize a GGUF chat model with transformers and save model + tokenizer to `out_dir`."""
+    """De-quantize a GGUF chat model with transformers and save model + tokenizer into `out_dir`
+    (an existing, empty staging folder)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     options: dict = {"local_files_only": True}
@@ -80,25 +81,17 @@ def prepare(source: GgufSource, root: Path | None = None, console: Console | Non
     console = console or Console(stderr=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    # The staging directory sits beside the target so the final rename stays on one file system.
-    with tempfile.TemporaryDirectory(prefix=f".{source.key}-", dir=folder.parent) as staging:
-        staging = Path(staging)
+    # A stale or incomplete copy is replaced; a complete one another process finished first is kept.
+    with (tempfile.TemporaryDirectory(prefix=f".{source.key}-", dir=folder.parent) as workdir,
+          staged_folder(folder, keep_existing=lambda _: is_prepared(source, root)) as staged):
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(f"checking {source.name} (sha256)", total=total_size(source))
-            gguf = assemble_gguf(source, staging, advance=lambda n: progress.advance(task, n))
+            gguf = assemble_gguf(source, Path(workdir), advance=lambda n: progress.advance(task, n))
         console.print(f"converting {source.name} from GGUF with transformers (done once; one to a few minutes) ...")
-        staged = staging / "model"
         convert_gguf(gguf, staged)
         marker = {"name": source.name, "sha256": source.sha256, "prepared": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (staged / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
-        if folder.exists():  # a stale or incomplete copy
-            shutil.rmtree(folder)
-        try:
-            os.replace(staged, folder)
-        except OSError:
-            if not is_prepared(source, root):  # not another process finishing the same job first
-                raise
     console.print(f"prepared {source.name} in {time.perf_counter() - started:.0f} s -> {display_path(folder)}")
     return folder
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from routellm_core.storage import atomic_write
 
 from .errors import DemoModelError
 
@@ -124,28 +125,24 @@ def join_chunks(
 ) -> Path:
     """Concatenate `chunks` in order into `destination`, checking the sha256 of the whole.
 
-    The bytes go to a `.partial` file first and are renamed into place only once the hash matches,
-    so a failure (wrong hash, full disk, interruption) never leaves a file at `destination`.
+    The bytes go to a hidden file beside it first (`routellm_core.storage.atomic_write`) and are
+    renamed into place only once the hash matches, so a failure (wrong hash, full disk, interruption)
+    never leaves a file at `destination`.
     """
     if not chunks:
         raise DemoModelError("no chunk files to join")
     destination = Path(destination)
-    partial = destination.with_name(destination.name + ".partial")
     digest = hashlib.sha256()
-    try:
-        with open(partial, "wb") as out:
-            for chunk in chunks:
-                with open(chunk, "rb") as stream:
-                    while block := stream.read(_BLOCK):
-                        digest.update(block)
-                        out.write(block)
-                        if advance:
-                            advance(len(block))
+    with atomic_write(destination) as out:
+        for chunk in chunks:
+            with open(chunk, "rb") as stream:
+                while block := stream.read(_BLOCK):
+                    digest.update(block)
+                    out.write(block)
+                    if advance:
+                        advance(len(block))
         if digest.hexdigest() != expected_sha256:
             raise _mismatch(f"the {len(chunks)} joined chunks", expected_sha256, digest.hexdigest())
-        os.replace(partial, destination)
-    finally:
-        partial.unlink(missing_ok=True)
     return destination
 
 

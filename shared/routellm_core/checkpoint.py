@@ -9,23 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import CheckpointError
 from .reference import ReferenceQuantiles
-from .router import ROUTER_KINDS, Router
+from .storage import staged_folder
+
+if TYPE_CHECKING:  # annotations only: `router` imports this module (Router.save), not the reverse
+    from .router import Router
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
+
+#: Router classes by `kind`: what a checkpoint's config names. Filled by `register_router`.
+ROUTER_KINDS: dict[str, type[Router]] = {}
+
+
+def register_router(cls: type[Router]) -> type[Router]:
+    """Class decorator: make a router kind loadable from checkpoints by its `kind`."""
+    ROUTER_KINDS[cls.kind] = cls
+    return cls
 
 
 def _package_version() -> str:
@@ -104,21 +113,10 @@ def save_router(router: Router, directory: str | Path) -> Path:
     # is "my-router" from then on, in its card and in routing metadata).
     config = router_config(router, name=target.resolve().name)
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in router.state_tensors().items()}
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with staged_folder(target) as staging:  # the old checkpoint is replaced only once the new one is whole
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
         save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "routellm", "kind": router.kind})
         (staging / CARD_FILE).write_text(render_card(config))
-        backup = None
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, backup)
-        os.replace(staging, target)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 

@@ -3,7 +3,7 @@
 The sentence-transformers model (transformer, pooling, normalisation: its own torch modules) is
 exported once per model folder with `torch.onnx`, checked against the torch path on probe texts
 (padded batches, truncated and odd texts included: at most `MAX_DIFFERENCE` apart, so router scores
-and APGR do not move), and kept in the user cache (`$ROUTELLM_CACHE/onnx/`). From then on a call is
+and APGR do not move), and kept in the user cache (`$ROUTELLM_CACHE_DIR/onnx/`). From then on a call is
 the `tokenizers` library plus one ONNX Runtime run: no torch, and about 40 % less time for a single
 prompt on a 2-core CPU (docs/speed.md). Needs the `onnx` extra: `pip install "routellm-integrations[onnx]"`.
 """
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .routers.local_models import staged_folder
+from .embedding_models import derived_model_folder
+from .storage import staged_folder
 
 #: Largest element-wise difference allowed between the exported and the torch embeddings.
 MAX_DIFFERENCE = 1e-4
@@ -46,8 +47,6 @@ def require_onnxruntime() -> None:
 
 def export_folder(model_path: str) -> Path:
     """Where the export of a local model folder lives (keyed by the folder's files)."""
-    from .embedding import derived_model_folder
-
     return derived_model_folder(model_path, "onnx", _FORMAT)
 
 

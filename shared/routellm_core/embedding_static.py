@@ -2,7 +2,7 @@
 
 Every vocabulary token is embedded on its own by the model once (the distillation), the vectors are
 reduced with PCA to `dimension` columns and weighted (Zipf-by-rank SIF weights by default: frequent
-tokens count less), and the table is kept in the user cache (`$ROUTELLM_CACHE/static/`) as
+tokens count less), and the table is kept in the user cache (`$ROUTELLM_CACHE_DIR/static/`) as
 safetensors plus a JSON config and the model's tokenizer. Embedding a text is then tokenizing it and
 averaging its tokens' rows: microseconds instead of a transformer's milliseconds, with numpy and the
 `tokenizers` library only (no torch).
@@ -23,8 +23,10 @@ from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from .embedding import DEFAULT_EMBEDDING_MODEL, Embedder, resolve_model_path
+from .embedding_models import DEFAULT_EMBEDDING_MODEL, derived_model_folder, resolve_model_path
+from .embedding_transformer import Embedder
 from .errors import RouteLLMError
+from .storage import staged_folder
 
 STATIC_PREFIX = "static:"
 DEFAULT_DIMENSION = 256
@@ -75,8 +77,6 @@ def parse_static_name(name: str) -> tuple[str, int, str]:
 
 def table_folder(model_path: str, dimension: int, weighting: str) -> Path:
     """Where the table distilled from a local model folder lives (keyed by the folder's files)."""
-    from .embedding import derived_model_folder
-
     return derived_model_folder(model_path, "static", _FORMAT, dimension, weighting)
 
 
@@ -157,8 +157,6 @@ def distil(st_model, target: Path, dimension: int = DEFAULT_DIMENSION, weighting
         "lowercase": bool(getattr(st_model[0], "do_lower_case", False)),
         "distil_seconds": round(time.perf_counter() - started, 2),
     }
-    from .routers.local_models import staged_folder
-
     # A table another process finished meanwhile is the same table: keep it.
     with staged_folder(target, keep_existing=True) as staging:
         save_file({"table": table, "weights": weights.astype(np.float32)}, str(staging / _TABLE),

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .checkpoint import ROUTER_KINDS, fingerprint, register_router, save_router  # noqa: F401 (kinds re-exported)
 from .conversation import MAX_ROUTED_CHARS, clean_text
 from .decision import RoutingDecision, validate_threshold
 from .reference import ReferenceQuantiles
@@ -21,15 +22,6 @@ from .reference import ReferenceQuantiles
 #: The paper's pair: the identities a router's score refers to (not the models a user routes between).
 DEFAULT_STRONG_MODEL = "gpt-4-1106-preview"
 DEFAULT_WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
-
-ROUTER_KINDS: dict[str, type[Router]] = {}
-
-
-def register_router(cls: type[Router]) -> type[Router]:
-    """Class decorator: make a router kind loadable from checkpoints by its `kind`."""
-    ROUTER_KINDS[cls.kind] = cls
-    return cls
-
 
 class Router(ABC):
     """Predicts P(strong model wins) for prompts.
@@ -120,14 +112,10 @@ class Router(ABC):
 
     def config_fingerprint(self) -> str:
         """A digest of params and state: equal fingerprints score identically (used by score caches)."""
-        from .checkpoint import fingerprint
-
         return fingerprint(self)
 
     def save(self, directory: str | Path) -> Path:
         """Write the router as a checkpoint directory (atomically); returns its path."""
-        from .checkpoint import save_router
-
         return save_router(self, directory)
 
     def __repr__(self) -> str:

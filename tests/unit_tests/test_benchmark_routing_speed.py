@@ -32,7 +32,7 @@ def test_prompts_are_distinct_deterministic_and_about_the_asked_length(bench):
 
 
 def test_quick_run_measures_every_row_and_renders_tables(bench, tiny_st_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))  # where an onnx export would go
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))  # where an onnx export would go
     settings = bench.Settings.quick(
         embedding_model=str(tiny_st_dir), routers=["mf", "sw_ranking", "length"], imports=False,
         single_prompts=3, batch_prompts=8,

@@ -22,7 +22,7 @@ TEXTS = [
 def onnx_cache(tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime", reason="the onnx extra (onnxruntime) is not installed")
     pytest.importorskip("onnx", reason="the onnx extra (onnx, for the export) is not installed")
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache" / "onnx"
 
 

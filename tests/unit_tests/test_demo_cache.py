@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def conversions(monkeypatch):
 
     def fake_convert(gguf: Path, out_dir: Path) -> None:
         calls.append(gguf)
-        out_dir.mkdir(parents=True)
+        out_dir.mkdir(parents=True, exist_ok=True)  # the staging folder exists already
         (out_dir / "config.json").write_text(json.dumps({"converted_from": gguf.read_bytes().decode()}))
 
     monkeypatch.setattr(cache, "convert_gguf", fake_convert)
@@ -45,15 +46,20 @@ def quiet() -> Console:
     return Console(file=io.StringIO())
 
 
-def test_cache_root_env_var_then_xdg_then_home(monkeypatch, tmp_path):
+def test_cache_root_env_var_then_the_routellm_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "all"))
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "mine"))
     assert cache.cache_root() == tmp_path / "mine"
     monkeypatch.delenv(cache.CACHE_ENV)
+    assert cache.cache_root() == tmp_path / "all" / "demo"  # beside routellm's other caches
+    monkeypatch.delenv("ROUTELLM_CACHE_DIR")
+    monkeypatch.delenv("ROUTELLM_CACHE", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache.cache_root() == tmp_path / "xdg" / "routellm-demo"
+    assert cache.cache_root() == tmp_path / "xdg" / "routellm" / "demo"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert cache.cache_root() == tmp_path / "home" / ".cache" / "routellm-demo"
+    assert cache.cache_root() == tmp_path / "home" / ".cache" / "routellm" / "demo"
 
 
 def test_prepare_converts_once_and_marks_the_folder(tmp_path, source, conversions):
@@ -92,7 +98,7 @@ def test_a_folder_without_marker_counts_as_unprepared(tmp_path, source):
 
 def test_a_failed_conversion_leaves_nothing(tmp_path, source, monkeypatch):
     def failing_convert(gguf: Path, out_dir: Path) -> None:
-        out_dir.mkdir()
+        out_dir.mkdir(exist_ok=True)
         (out_dir / "model.safetensors").write_bytes(b"half")
         raise RuntimeError("interrupted")
 

@@ -43,8 +43,7 @@ def base_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "embeddings"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))  # the static tables and the embeddings
     return tmp_path / "cache" / "static"
 
 

@@ -109,10 +109,10 @@ def test_scoring_runs_in_batches_and_matches_one_call():
 
 
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "elsewhere"))
     assert default_cache_dir() == tmp_path / "elsewhere"
     assert ScoreCache().directory == tmp_path / "elsewhere" / "scores"
-    monkeypatch.delenv("ROUTELLM_CACHE")
+    monkeypatch.delenv("ROUTELLM_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     if default_cache_dir().parent == tmp_path / "xdg":  # Linux layout
         assert default_cache_dir() == tmp_path / "xdg" / "routellm"

@@ -16,7 +16,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def evals(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     return write_paper_layout(tmp_path / "evals", mmlu_subjects=["anatomy", "virology"])
 
 
@@ -51,7 +51,7 @@ def test_mt_bench_with_plot(evals, tmp_path):
 
 
 def test_user_logs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     logs = tmp_path / "logs.csv"
     logs.write_text("prompt,strong_score,weak_score\n" + "".join(f"q{'x' * i},{i % 2},0\n" for i in range(12)))
     result = run("length", "--benchmark-file", logs, "--json", tmp_path / "out.json", "--references", "oracle")

@@ -16,7 +16,7 @@ def caption(result) -> str:
 
 
 def test_user_logs_label_each_mean_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     logs = tmp_path / "logs.csv"
     logs.write_text("prompt,strong_score,weak_score\n" + "".join(f"q{'x' * i},{i % 2},0.25\n" for i in range(12)))
     text = caption(runner.invoke(app, ["eval", "length", "--benchmark-file", str(logs), "--no-progress"]))
@@ -25,7 +25,7 @@ def test_user_logs_label_each_mean_once(tmp_path, monkeypatch):
 
 
 def test_paper_benchmarks_name_their_models(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     evals = write_paper_layout(tmp_path / "evals", mmlu_subjects=["anatomy"])
     text = caption(runner.invoke(app, ["eval", "length", "--benchmark", "gsm8k", "--data", str(evals), "--no-progress"]))
     assert f"strong {PAPER_STRONG_MODEL} 0." in text and f"weak {PAPER_WEAK_MODEL} 0." in text

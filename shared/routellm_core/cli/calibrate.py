@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from . import app
+from .group import app
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app
+from .group import app
 
 data_app = typer.Typer(help="Training data: list the sets, summarise battles, check contamination.",
                        no_args_is_help=True)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app
+from .group import app
 
 _BENCHMARK_HELP = "One of the paper's benchmarks: mt-bench, mmlu or gsm8k."
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from . import app
+from .group import app
 
 KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
 

@@ -9,24 +9,17 @@ makes a new entry rather than a stale hit.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-#: Environment variable overriding the cache folder.
-CACHE_DIR_ENV = "ROUTELLM_CACHE_DIR"
+from ..storage import CACHE_DIR_ENV, atomic_write, cache_dir  # noqa: F401 (CACHE_DIR_ENV re-exported)
 
 
 def default_cache_dir() -> Path:
-    """``$ROUTELLM_CACHE_DIR``, else ``routellm/embeddings`` in the user cache folder (``~/.cache`` on Linux)."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured) / "embeddings"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("routellm")) / "embeddings"
+    """``embeddings/`` under the cache root (``$ROUTELLM_CACHE_DIR``, else e.g. ``~/.cache/routellm``)."""
+    return cache_dir("embeddings")
 
 
 def content_key(model_name: str, texts: Sequence[str]) -> str:
@@ -43,7 +36,7 @@ def embedder_key(embedder=None) -> str:
     """What names an embedder's vectors: its `cache_key` where it has one (the exact weights, e.g. a
     static table's), else its model name; None is the core's default embedder."""
     if embedder is None:
-        from ..embedding import DEFAULT_EMBEDDING_MODEL
+        from ..embedding_models import DEFAULT_EMBEDDING_MODEL
 
         return DEFAULT_EMBEDDING_MODEL
     return str(getattr(embedder, "cache_key", None) or getattr(embedder, "model_name", type(embedder).__name__))
@@ -98,8 +91,6 @@ def embed_texts(
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms > 0, norms, 1.0)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(partial, vectors, allow_pickle=False)
-        os.replace(partial, path)  # atomic: readers never see half a file
+        with atomic_write(path) as out:  # readers never see half a file
+            np.save(out, vectors, allow_pickle=False)
     return vectors

