@@ -9,6 +9,7 @@ from .bert import BertClassifierRouter
 from .causal_llm import CausalLLMRouter
 from .difficulty import DifficultyRouter
 from .mf import MatrixFactorizationRouter
+from .mf_quality import QualityMFRouter
 from .sw_ranking import SWRankingRouter
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DifficultyRouter",
     "LengthRouter",
     "MatrixFactorizationRouter",
+    "QualityMFRouter",
     "RandomRouter",
     "SWRankingRouter",
 ]
