@@ -86,6 +86,24 @@ def eval_command(
     weak_model: Optional[str] = typer.Option(None, "--weak-model", help="Weak model's column/name in DIR."),
     use_cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse scores cached per router configuration."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars on long scoring."),
+    outcomes: list[Path] = typer.Option(
+        [], "--outcomes", help="Per-model outcome tables (RouterBench layout: prompt, a correctness column per "
+        "model, <model>|total_cost): evaluate routing among N models on quality vs dollars. Repeatable; "
+        "a shell glob after it works too."
+    ),
+    models: Optional[str] = typer.Option(None, "--models", help="With --outcomes: the models to route among, "
+                                         "comma-separated (default: every model in the tables)."),
+    price: list[str] = typer.Option([], "--price", help="With --outcomes: MODEL=USD per call, replacing the "
+                                    "table's <model>|total_cost column. Repeatable."),
+    decisions: Optional[Path] = typer.Option(None, "--decisions", help="With --outcomes: write the model chosen "
+                                             "for every prompt at every operating point (CSV: curve, point, row, model)."),
+    points: int = typer.Option(41, "--points", min=3, help="With --outcomes: operating points (values of λ) per "
+                               "N-model router."),
+    two_model_router: str = typer.Option("default", "--two-model-router", help="With --outcomes: the scalar "
+                                         "router of the two-model baseline (strongest + one cheap model), or 'none'."),
+    cheap_model: Optional[str] = typer.Option(None, "--cheap-model", help="With --outcomes: the cheap model of "
+                                              "the two-model baseline (default: the one below the strongest on "
+                                              "the single-model envelope)."),
 ) -> None:
     """Evaluate routers the paper's way: APGR, CPT(20/50/80 %) and the quality-vs-cost curve.
 
@@ -95,8 +113,20 @@ def eval_command(
     from ..evaluation import ScoreCache, compare_routers, load_benchmark, load_user_benchmark
     from ..evaluation.download import default_evals_dir, download_evals, has_benchmark_files
 
+    if outcomes:
+        from .eval_n_models import run_outcomes_eval, split_routers_and_files
+
+        if benchmark is not None or benchmark_file is not None:
+            raise typer.BadParameter("give --outcomes or a benchmark, not both", param_hint="--outcomes")
+        routers, outcome_files = split_routers_and_files(routers, outcomes)
+        if not routers:
+            raise typer.BadParameter("name at least one ROUTER to evaluate on the outcome tables")
+        run_outcomes_eval(routers, outcome_files, models, price, json_path, decisions, plot, points,
+                          two_model_router, cheap_model, bins, progress)
+        return
     if (benchmark is None) == (benchmark_file is None):
-        raise typer.BadParameter("give exactly one of --benchmark or --benchmark-file", param_hint="--benchmark")
+        raise typer.BadParameter("give exactly one of --benchmark or --benchmark-file (or --outcomes for "
+                                 "per-model outcome tables)", param_hint="--benchmark")
     reference_names = _references(references)
     try:
         if benchmark_file is not None:

@@ -26,8 +26,9 @@ def _parse_params(pairs: list[str]) -> dict:
     return params
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True})
 def train(
+    ctx: typer.Context,
     kind: str = typer.Argument(..., help=f"Router kind: {', '.join(KINDS)}."),
     data: str = typer.Option("arena_bench,llmrouter,mmlu_pro", "--data", "-d",
                              help="Comma-separated training sets: names, name=FILE for the online "
@@ -47,8 +48,19 @@ def train(
                                          help="Refuse data that is not Apache-2.0/MIT (for routers that ship)."),
     decontaminate: bool = typer.Option(True, "--decontaminate/--no-decontaminate",
                                        help="Drop training prompts that match evaluation prompts."),
+    outcomes: list[Path] = typer.Option(
+        [], "--outcomes", help="Train an N-model mf router on per-model outcome tables instead of battles "
+        "(RouterBench layout: prompt, a correctness column per model, <model>|total_cost). Repeatable; a "
+        "shell glob after it works too. Evaluate the result with `routellm eval ROUTER --outcomes ...`."),
+    models: Optional[str] = typer.Option(None, "--models", help="With --outcomes: the models to learn, "
+                                         "comma-separated (default: every model in the tables)."),
+    price: list[str] = typer.Option([], "--price", help="With --outcomes: MODEL=USD per call, replacing the "
+                                    "table's <model>|total_cost column (recorded in the card). Repeatable."),
 ) -> None:
     """Train a router: load and decontaminate the data, fit, evaluate, and save with a card."""
+    if outcomes or ctx.args:
+        _train_on_outcomes(kind, outcomes, ctx.args, out, models, price, strong, weak, _parse_params(param), seed)
+        return
     from rich.console import Console
 
     from ..data import default_data_root
@@ -93,3 +105,35 @@ def train(
     router.save(out)
     console.print(f"saved {kind} router to {out}")
     typer.echo(json.dumps({"out": str(out), "kind": kind, "evaluation": figures}, indent=2))
+
+
+def _train_on_outcomes(kind: str, outcomes: list[Path], extra: list[str], out: Path, models: Optional[str],
+                       price: list[str], strong: str, weak: str, options: dict, seed: int) -> None:
+    """`routellm train mf --outcomes FILE... --out DIR`: the N-model MF router on per-model outcome tables."""
+    from rich.console import Console
+
+    from ..data import load_per_model_outcomes, parse_prices
+    from .eval_n_models import is_table_file
+
+    if not outcomes:
+        raise typer.BadParameter(f"unexpected extra argument(s) {extra}")
+    stray = [a for a in extra if not is_table_file(a)]
+    if stray:
+        raise typer.BadParameter(f"unexpected extra argument(s) {stray} (not outcome table files)")
+    if kind != "mf":
+        raise typer.BadParameter(f"only the mf kind trains on outcome tables (an N-model router), not {kind!r}")
+    console = Console(stderr=True)
+    names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    try:
+        from ..training.mf_quality import train_on_outcomes
+
+        table = load_per_model_outcomes([*outcomes, *map(Path, extra)], models=names, prices=parse_prices(price))
+        console.print(f"training an N-model mf router on {len(table):,} prompts x {len(table.models)} models")
+        router = train_on_outcomes(table, strong=strong, weak=weak, **{"seed": seed, **options})
+    except ValueError as exc:  # bad tables (DataError) and unknown options
+        raise typer.BadParameter(str(exc)) from None
+    router.name = out.name
+    router.save(out)
+    console.print(f"saved {router.kind} router to {out}")
+    typer.echo(json.dumps({"out": str(out), "kind": router.kind, "models": router.models,
+                           "prompts": len(table)}, indent=2))
