@@ -41,7 +41,8 @@ def score_prompts(
     ) as bar:
         for start in range(0, len(prompts), batch_size):
             batch = prompts[start : start + batch_size]
-            scores[start : start + len(batch)] = router.win_probabilities(batch)
+            # bulk scoring: padded batches (APGR does not hinge on the last bits of a score)
+            scores[start : start + len(batch)] = router.win_probabilities(batch, exact=False)
             bar.update(len(batch))
     if cache is not None:
         cache.put(router, prompts, scores)
