@@ -17,14 +17,19 @@ ModelChoice = Literal["strong", "weak"]
 DecisionReason = Literal["routed", "forced", "sticky", "router_error", "fallback", "no_text"]
 
 
+def validate_unit_interval(value: float, name: str) -> float:
+    """Return `value` as a float, or raise ValueError naming `name` if it is not a number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
+    number = float(value)
+    if math.isnan(number) or not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return number
+
+
 def validate_threshold(threshold: float) -> float:
     """Return `threshold` as a float, or raise ValueError if it is not a number in [0, 1]."""
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise ValueError(f"threshold must be a number in [0, 1], got {type(threshold).__name__}")
-    value = float(threshold)
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
-    return value
+    return validate_unit_interval(threshold, "threshold")
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ Build or refresh the bundled routers' with `python -m routellm_core.training.ref
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .decision import validate_unit_interval
 from .errors import CheckpointError
 
 #: Quantile levels 0, 0.01, ..., 1.
@@ -28,12 +28,7 @@ LEVELS = np.linspace(0.0, 1.0, 101)
 
 def validate_fraction(strong_fraction: float) -> float:
     """Return `strong_fraction` as a float, or raise ValueError if it is not a number in [0, 1]."""
-    if isinstance(strong_fraction, bool) or not isinstance(strong_fraction, (int, float)):
-        raise ValueError(f"strong_fraction must be a number in [0, 1], got {type(strong_fraction).__name__}")
-    value = float(strong_fraction)
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"strong_fraction must be in [0, 1], got {strong_fraction!r}")
-    return value
+    return validate_unit_interval(strong_fraction, "strong_fraction")
 
 
 @dataclass(frozen=True)
