@@ -56,7 +56,7 @@ class Router(ABC):
 
         `exact=True` (the default): each prompt is scored on its own, so its score is the one
         `win_probability` gives, bit for bit, whatever else is in the list — thresholds calibrated on
-        a list hold for single calls. `exact=False` scores the list in padded batches: 2-7× the
+        a list hold for single calls. `exact=False` scores the list in padded batches: about 3× the
         throughput with MiniLM, for bulk jobs (evaluation) where scores may differ from single calls in
         the last bits.
         """
