@@ -32,8 +32,13 @@ class NModelRouter:
         """(len(texts), len(models)) predicted qualities in [0, 1] for cleaned, non-empty texts."""
         raise NotImplementedError
 
-    def model_qualities(self, prompts: Sequence[str]) -> np.ndarray:
-        """Predicted quality (P(correct)) of every model on every prompt: shape (n_prompts, len(models))."""
+    def model_qualities(self, prompts: Sequence[str], *, exact: bool = True) -> np.ndarray:
+        """Predicted quality (P(correct)) of every model on every prompt: shape (n_prompts, len(models)).
+
+        `exact=True` (the default): one prompt at a time, so a row is what the prompt alone gives, bit
+        for bit. `exact=False` scores the list in batches (bulk jobs such as evaluation; rows may
+        differ from single calls in the last bits), as `Router.win_probabilities(exact=False)`.
+        """
         if isinstance(prompts, str):
             raise TypeError("model_qualities takes a list of prompts, not a single string")
         texts = list(prompts)
@@ -44,7 +49,7 @@ class NModelRouter:
                 raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
         texts = [clean_text(t[:MAX_ROUTED_CHARS]) for t in texts]
         unique = list(dict.fromkeys(texts))
-        if self.qualities_rows_independent:
+        if self.qualities_rows_independent or not exact:
             rows = self._checked_qualities(unique)
         else:
             # One code path: a prompt's row is the same alone or in any batch (see Router.win_probabilities).
@@ -107,15 +112,45 @@ def choose_models(qualities: np.ndarray, prices: np.ndarray, lam: float) -> np.n
     return masked.argmax(axis=1)
 
 
-def lambda_grid(prices: np.ndarray, points: int = 41) -> np.ndarray:
-    """``points`` values of λ from 0 to ∞ (both included), geometric in between.
+def switch_points(qualities: np.ndarray, prices: np.ndarray) -> np.ndarray:
+    """Every λ > 0 at which some prompt's choice changes (the slopes of each prompt's upper hull of
+    (price, quality) points: above such a slope the cheaper vertex wins)."""
+    q = np.asarray(qualities, dtype=np.float64)
+    p = np.broadcast_to(np.asarray(prices, dtype=np.float64), q.shape)
+    slopes = []
+    for row_q, row_p in zip(q, p):
+        hull: list[tuple[float, float]] = []
+        for price, quality in sorted(zip(row_p, row_q), key=lambda t: (t[0], -t[1])):
+            if hull and (price == hull[-1][0] or quality <= hull[-1][1]):
+                continue  # as dear and no better: never chosen
+            while len(hull) >= 2:
+                (x1, y1), (x2, y2) = hull[-2], hull[-1]
+                if (x2 - x1) * (quality - y1) - (y2 - y1) * (price - x1) >= 0:
+                    hull.pop()
+                else:
+                    break
+            hull.append((price, quality))
+        slopes += [(y2 - y1) / (x2 - x1) for (x1, y1), (x2, y2) in zip(hull, hull[1:])]
+    return np.asarray(slopes, dtype=np.float64)
 
-    The finite part runs from where a quality difference of 1e-4 outweighs the widest price gap to
-    where a quality difference of 1 no longer pays for the narrowest non-zero gap: it covers every
-    choice from the dearest best model to the cheapest.
+
+def lambda_grid(prices: np.ndarray, points: int = 41, qualities: np.ndarray | None = None) -> np.ndarray:
+    """``points`` values of λ from 0 to ∞ (both included), increasing.
+
+    With predicted ``qualities`` the values in between are quantiles of the prompts' switch points
+    (`switch_points`): about as many decisions change between any two neighbours, so the operating
+    points spread evenly from the dearest choice to the cheapest. Without, they are geometric, from
+    where a quality difference of 1e-4 outweighs the widest price gap to where a difference of 1 no
+    longer pays for the narrowest non-zero gap.
     """
     if points < 3:
         raise ValueError(f"need at least 3 points (0, one finite λ, ∞), got {points}")
+    if qualities is not None:
+        slopes = switch_points(qualities, prices)
+        if slopes.size:
+            # at λ equal to a switch point the cheaper model already wins (ties go to the cheaper)
+            inner = np.quantile(slopes, np.linspace(0.0, 1.0, points)[1:-1])
+            return np.concatenate([[0.0], inner, [np.inf]])
     prices = np.unique(np.asarray(prices, dtype=np.float64).ravel())
     gaps = np.diff(prices)
     gaps = gaps[gaps > 0]

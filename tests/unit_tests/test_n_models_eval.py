@@ -52,8 +52,12 @@ def test_best_mix_and_oracle_by_hand(tmp_path):
     oracle = evaluation.curve("oracle")
     # easy -> C ($1), medium -> B ($2), hard -> A ($4), impossible -> the cheapest, C ($1)
     assert oracle.points[0]["cost"] == pytest.approx(2.0) and oracle.points[0]["quality"] == pytest.approx(0.75)
-    assert evaluation.decisions.query("curve == 'oracle'")["model"].tolist() == ["C", "B", "A", "C"]
-    assert oracle.area == pytest.approx((0.5 * 1 + 0.75 * 2) / 3)
+    assert evaluation.decisions.query("curve == 'oracle' and point == 0")["model"].tolist() == ["C", "B", "A", "C"]
+    # cheaper oracle points: hard -> C (-1 right for -$3: λ = 1/3), then medium -> C (λ = 1)
+    assert [(p["cost"], p["quality"]) for p in oracle.points if p["point"] in (0, len(oracle.points) - 1)] == [
+        (2.0, 0.75), (1.0, 0.25)]
+    assert [[x, y] for x, y in oracle.envelope] == [[1.0, 0.25], [1.25, 0.5], [2.0, 0.75]]
+    assert oracle.area == pytest.approx((0.375 * 0.25 + 0.625 * 0.75 + 0.75 * 2) / 3)
     # each single model mixed with the cheapest
     area = {s["model"]: s["area"] for s in evaluation.single_models}
     assert area["C"] == pytest.approx(0.25) and area["A"] == pytest.approx((0.25 + 0.75) / 2)
@@ -64,7 +68,7 @@ def test_oracle_uses_per_prompt_costs(tmp_path):
     frame.loc[0, "B|total_cost"] = 0.5  # on the easy prompt B is cheaper than C
     frame.to_csv(tmp_path / "varied.csv", index=False)
     evaluation = evaluate_n_models(load_per_model_outcomes(tmp_path / "varied.csv"))
-    assert evaluation.decisions.query("curve == 'oracle'")["model"].tolist() == ["B", "B", "A", "C"]
+    assert evaluation.decisions.query("curve == 'oracle' and point == 0")["model"].tolist() == ["B", "B", "A", "C"]
 
 
 class PerfectRouter:
@@ -79,15 +83,15 @@ class PerfectRouter:
 
 
 def test_an_n_model_router_sweeps_lambda(tmp_path):
-    evaluation = evaluate_n_models(load_per_model_outcomes(hand_table(tmp_path)), [PerfectRouter()], points=5)
+    evaluation = evaluate_n_models(load_per_model_outcomes(hand_table(tmp_path)), [PerfectRouter()], points=21)
     curve = evaluation.curve("perfect")
-    assert curve.kind == "n_model_router" and len(curve.points) == 5
+    assert curve.kind == "n_model_router" and len(curve.points) == 21
     first, last = curve.points[0], curve.points[-1]
     assert first["lambda"] == 0 and first["quality"] == pytest.approx(0.75)
     assert first["cost"] == pytest.approx(2.0)  # the cheapest right model, and C where none is right
     assert np.isinf(last["lambda"]) and last["shares"] == {"C": 1.0} and last["cost"] == pytest.approx(1.0)
     assert curve.area == pytest.approx(evaluation.curve("oracle").area)
-    assert len(evaluation.decisions.query("curve == 'perfect'")) == 4 * 5
+    assert len(evaluation.decisions.query("curve == 'perfect'")) == 4 * 21
 
 
 def test_router_missing_a_model_is_named(tmp_path):
@@ -107,20 +111,30 @@ def test_scalar_router_tiers_and_two_model_baseline(tmp_path):
     two = evaluation.curve("length (two models)")
     assert (two.details["strong"], two.details["weak"]) == ("A", "B")  # below the strongest on the envelope
     assert two.points[0]["shares"] == {"B": 1.0} and two.points[-1]["shares"] == {"A": 1.0}
-    assert len(evaluation.decisions) == 4 * (len(tiers.points) + len(two.points) + 1)
+    oracle = evaluation.curve("oracle")
+    assert len(evaluation.decisions) == 4 * (len(tiers.points) + len(two.points) + len(oracle.points))
+    calls = []
+
+    class Counting(LengthRouter):
+        def win_probabilities(self, prompts, **options):
+            calls.append(len(prompts))
+            return super().win_probabilities(prompts, **options)
+
+    evaluate_n_models(outcomes, [Counting()], two_model_router=Counting())
+    assert calls == [4]  # one configuration is scored once for both curves
     cheap = evaluate_n_models(outcomes, two_model_router=LengthRouter(), cheap_model="C")
     assert cheap.curve("length (two models)").details["weak"] == "C"
 
 
 def test_json_round_trip(tmp_path):
-    evaluation = evaluate_n_models(load_per_model_outcomes(hand_table(tmp_path)), [PerfectRouter()], points=4)
+    evaluation = evaluate_n_models(load_per_model_outcomes(hand_table(tmp_path)), [PerfectRouter()], points=21)
     payload = json.loads(evaluation.write_json(tmp_path / "out.json").read_text())
     assert payload["n"] == 4 and payload["models"] == ["A", "B", "C"] and payload["files"] == ["hand.csv"]
     assert payload["cost_range"] == {"low": 1.0, "high": 4.0, "cheapest": "C", "dearest": "A"}
     assert payload["curves"][0]["points"][-1]["lambda"] is None  # ∞ is not JSON: null
     summary = {row["curve"]: row for row in payload["summary"]}
     assert summary["best mix of single models"]["over_best_mix"] == 0
-    assert summary["perfect"]["over_best_mix"] == pytest.approx(2.0 / 3 - 1.625 / 3)
+    assert summary["perfect"]["over_best_mix"] == pytest.approx(2.0625 / 3 - 1.625 / 3)
 
 
 # ---- the command -----------------------------------------------------------------------------

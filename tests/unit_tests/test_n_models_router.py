@@ -5,7 +5,14 @@ import pytest
 
 from routellm_core import CheckpointError, load_router
 from routellm_core.data import load_per_model_outcomes
-from routellm_core.n_models import NModelRouter, choose_models, is_n_model_router, lambda_grid, price_vector
+from routellm_core.n_models import (
+    NModelRouter,
+    choose_models,
+    is_n_model_router,
+    lambda_grid,
+    price_vector,
+    switch_points,
+)
 from routellm_core.routers import QualityMFRouter
 from routellm_core.routers.mf_quality import TAIL_CHARS, span_texts
 from routellm_core.training.mf_quality import QualityMFConfig, train_on_outcomes, train_quality_mf
@@ -64,6 +71,10 @@ def test_scoring_runs_one_prompt_at_a_time(trained, monkeypatch):
     monkeypatch.setattr(trained, "_qualities", lambda texts: sizes.append(len(texts)) or original(texts))
     trained.model_qualities(["a", "b", "a", "c"])
     assert sizes == [1, 1, 1]  # duplicates scored once
+    sizes.clear()
+    bulk = trained.model_qualities(["a", "b", "a", "c"], exact=False)  # bulk jobs: one batch
+    assert sizes == [3] and bulk.shape == (4, 3)
+    np.testing.assert_allclose(bulk, trained.model_qualities(["a", "b", "a", "c"]), rtol=1e-5)
 
 
 def test_bad_input(trained):
@@ -142,6 +153,21 @@ def test_lambda_grid_spans_dearest_to_cheapest():
     assert grid[1] * (0.01 - 0.001) <= 1e-4
     with pytest.raises(ValueError, match="at least 3"):
         lambda_grid(prices, 2)
+
+
+def test_switch_points_and_a_grid_spread_by_predictions():
+    qualities = np.array([[0.9, 0.85, 0.2], [0.5, 0.5, 0.5]])
+    prices = np.array([10.0, 1.0, 0.0])
+    # prompt 0: from the cheapest up, 0.2 -> 0.85 at slope 0.65, 0.85 -> 0.9 at slope 0.05 / 9; prompt 1: none
+    np.testing.assert_allclose(switch_points(qualities, prices), [0.65, 0.05 / 9])
+    slope = 0.05 / 9
+    assert choose_models(qualities[:1], prices, slope * 0.999).tolist() == [0]
+    assert choose_models(qualities[:1], prices, slope).tolist() == [1]  # at the switch point: the cheaper
+    grid = lambda_grid(prices, 4, qualities)
+    np.testing.assert_allclose(grid[1:3], np.quantile([0.65, slope], [1 / 3, 2 / 3]))
+    assert grid[0] == 0 and np.isinf(grid[-1])
+    # no switch anywhere: the geometric grid
+    assert len(lambda_grid(prices, 5, qualities[1:])) == 5
 
 
 def test_price_vector():

@@ -122,7 +122,7 @@ def eval_command(
         if not routers:
             raise typer.BadParameter("name at least one ROUTER to evaluate on the outcome tables")
         run_outcomes_eval(routers, outcome_files, models, price, json_path, decisions, plot, points,
-                          two_model_router, cheap_model, bins, progress)
+                          two_model_router, cheap_model, bins, progress, use_cache)
         return
     if (benchmark is None) == (benchmark_file is None):
         raise typer.BadParameter("give exactly one of --benchmark or --benchmark-file (or --outcomes for "

@@ -38,10 +38,11 @@ def _print_summary(evaluation) -> None:
         title=f"{len(evaluation.outcomes):,} prompts, {len(evaluation.models)} models: mean quality over "
               f"${low:.6f}-${high:.6f} per prompt",
         caption="area: mean quality over the cost range (upper envelope of each curve's points); "
-                "Δ: over the best mix of single models",
+                "Δ: over the best mix of single models; top: the curve's best point",
     )
-    for column in ("curve", "area", "Δ", "points", "dearest point: cost", "quality"):
-        table.add_column(column, justify="left" if column == "curve" else "right")
+    table.add_column("curve", no_wrap=True, max_width=30)
+    for column in ("area", "Δ", "pts", "top: cost", "quality"):
+        table.add_column(column, justify="right", no_wrap=True)
     base = evaluation.best_mix.area
     for curve in evaluation.curves:
         top = max(curve.points, key=lambda p: (p["quality"], -p["cost"]))
@@ -49,7 +50,7 @@ def _print_summary(evaluation) -> None:
                       f"${top['cost']:.6f}", f"{top['quality']:.4f}")
     table.add_section()
     for entry in sorted(evaluation.single_models, key=lambda e: e["cost"]):
-        table.add_row(entry["model"], f"{entry['area']:.4f}", f"{entry['area'] - base:+.4f}", "1",
+        table.add_row(entry["model"].rsplit("/", 1)[-1], f"{entry['area']:.4f}", f"{entry['area'] - base:+.4f}", "1",
                       f"${entry['cost']:.6f}", f"{entry['quality']:.4f}")
     Console().print(table)
 
@@ -67,8 +68,10 @@ def run_outcomes_eval(
     cheap_model: str | None,
     bins: int,
     progress: bool,
+    use_cache: bool = True,
 ) -> None:
     from ..data import load_per_model_outcomes, parse_prices
+    from ..evaluation.cache import ScoreCache
     from ..evaluation.n_models import evaluate_n_models
     from ..registry import load_router
 
@@ -78,7 +81,8 @@ def run_outcomes_eval(
         table = load_per_model_outcomes(outcomes, models=names, prices=parse_prices(prices))
         loaded = [load_router(r) for r in routers]
         evaluation = evaluate_n_models(table, loaded, points=points, two_model_router=baseline,
-                                       cheap_model=cheap_model, bins=bins, progress=progress)
+                                       cheap_model=cheap_model, bins=bins, progress=progress,
+                                       cache=ScoreCache() if use_cache else None)
     except ValueError as exc:  # RouteLLMError (bad data, unknown router) and bad model names
         raise typer.BadParameter(str(exc)) from None
     _print_summary(evaluation)

@@ -15,14 +15,17 @@ gives the *best mix of single models*.
 
 Methods:
 
-- an N-model router (`model_qualities`): one point per λ of `lambda_grid`, each prompt going to
+- an N-model router (`model_qualities`): one point per λ of `lambda_grid` (geometric, set by the
+  prices alone), each prompt going to
   argmax_m quality - λ * price (`n_models.choose_models`); prices are each model's mean cost per call
   over the evaluated tables unless given;
 - two-model routing between the strongest model and one cheap model with a scalar router
   (`win_probabilities`, e.g. the bundled `default`): thresholds at the quantile edges of its scores;
 - a scalar router on N models (tiers): prompts ranked by its score; walking up the single-model
   envelope, the hardest share of prompts goes to the next dearer model on it, the rest stay below;
-- the oracle: per prompt the cheapest model with the best outcome (the cheapest correct one).
+- the oracle: the true outcomes swept like a router's predictions (with each call's true cost; λ at
+  quantiles of its switch points); its dearest point sends each prompt to the cheapest model with the
+  best outcome (the cheapest correct one).
 
 `decisions` holds the model chosen for every prompt at every point of the routed methods
 (``curve, point, row, model``, ``row`` counting from 0 over the concatenated tables), so every figure
@@ -42,7 +45,7 @@ import pandas as pd
 
 from ..data.models import find_model
 from ..data.per_model_outcomes import PerModelOutcomes
-from ..n_models import choose_models, is_n_model_router, lambda_grid
+from ..n_models import NModelRouter, choose_models, is_n_model_router, lambda_grid
 
 DEFAULT_POINTS = 41
 #: Quantile bins of a scalar router's scores in the two-model and tier curves.
@@ -234,10 +237,33 @@ def _quantile_edges(scores: np.ndarray, bins: int) -> np.ndarray:
     return np.quantile(scores, np.linspace(0.0, 1.0, bins + 1))
 
 
-def _score_scalar(router, prompts: list[str], progress: bool) -> np.ndarray:
+def _score_scalar(router, prompts: list[str], progress: bool, cache) -> np.ndarray:
     from .scoring import score_prompts
 
-    return score_prompts(router, prompts, progress=progress)
+    return score_prompts(router, prompts, progress=progress, cache=cache)
+
+
+class _MemoCache:
+    """Scores kept for the run (by router configuration), in front of an optional disk `ScoreCache`."""
+
+    def __init__(self, disk=None):
+        self.disk = disk
+        self.scores: dict[str, np.ndarray] = {}
+
+    @staticmethod
+    def key(router) -> str:
+        return f"{router.kind}-{router.config_fingerprint()}"
+
+    def get(self, router, prompts):
+        kept = self.scores.get(self.key(router))
+        if kept is not None:
+            return kept
+        return self.disk.get(router, prompts) if self.disk is not None else None
+
+    def put(self, router, prompts, scores):
+        self.scores[self.key(router)] = scores
+        if self.disk is not None:
+            self.disk.put(router, prompts, scores)
 
 
 def evaluate_n_models(
@@ -249,12 +275,14 @@ def evaluate_n_models(
     cheap_model: str | None = None,
     bins: int = DEFAULT_BINS,
     progress: bool = False,
+    cache=None,
 ) -> NModelEvaluation:
     """Every curve for `routers` (N-model routers and scalar routers) and the baselines on `outcomes`.
 
     ``two_model_router``: a scalar router (or name) for the two-model baseline between the strongest
     model and ``cheap_model`` (default: the model below the strongest on the single-model envelope);
-    None leaves that baseline out. Router names go through `load_router`.
+    None leaves that baseline out. Router names go through `load_router`. ``cache``: a `ScoreCache`
+    for the scalar routers' scores (a router scored twice, for tiers and two models, is scored once).
     """
     from ..registry import load_router
 
@@ -277,17 +305,20 @@ def evaluate_n_models(
     envelope_models = [int(np.flatnonzero((single_costs == x))[np.argmax(single_quality[single_costs == x])])
                        for x in env_x]
 
+    memo = _MemoCache(cache)
     curves: list[Curve] = []
     for router in routers:
         router = load_router(router) if isinstance(router, (str, Path)) else router
         name = getattr(router, "name", type(router).__name__)
         if is_n_model_router(router):
-            qualities = router.model_qualities(prompts)[:, _model_columns(router, models)]
+            # bulk scoring (padded batches) where the router offers it, as the scalar routers' evaluation does
+            options = {"exact": False} if isinstance(router, NModelRouter) else {}
+            qualities = router.model_qualities(prompts, **options)[:, _model_columns(router, models)]
             curve = Curve(name, "n_model_router", details={"router_kind": getattr(router, "kind", None)})
             for i, lam in enumerate(lambda_grid(prices, points)):
                 curve.points.append(table.point(name, i, choose_models(qualities, prices, lam), **{"lambda": float(lam)}))
         else:
-            scores = _score_scalar(router, prompts, progress)
+            scores = _score_scalar(router, prompts, progress, memo)
             curve = Curve(f"{name} (tiers)", "scalar_tiers", details={"router_kind": getattr(router, "kind", None),
                                                                       "tiers": [models[i] for i in envelope_models]})
             order_scores = scores
@@ -314,7 +345,7 @@ def evaluate_n_models(
         else:
             below = [m for m in envelope_models if single_costs[m] < single_costs[strong]]
             weak = below[-1] if below else cheapest
-        scores = _score_scalar(router, prompts, progress)
+        scores = _score_scalar(router, prompts, progress, memo)
         name = f"{router.name} (two models)"
         curve = Curve(name, "two_model", details={"strong": models[strong], "weak": models[weak],
                                                   "router_kind": getattr(router, "kind", None)})
@@ -324,11 +355,12 @@ def evaluate_n_models(
             curve.points.append(table.point(name, i, np.where(to_strong, strong, weak), threshold=float(edge)))
         curves.append(_finish(curve, floor, low, high))
 
-    # the oracle: per prompt, the cheapest model with the best outcome
-    best = table.correct.max(axis=1, keepdims=True)
-    oracle_choice = np.where(table.correct >= best, table.costs, np.inf).argmin(axis=1)
+    # the oracle: the true outcomes and per-call costs as an N-model router's predictions and prices;
+    # its first point (λ = 0) sends each prompt to the cheapest model with the best outcome
     oracle = Curve("oracle", "oracle")
-    oracle.points.append(table.point("oracle", 0, oracle_choice))
+    for i, lam in enumerate(lambda_grid(table.costs, points, table.correct)):
+        oracle.points.append(table.point("oracle", i, choose_models(table.correct, table.costs, lam),
+                                         **{"lambda": float(lam)}))
     curves.append(_finish(oracle, floor, low, high))
 
     mix = Curve("best mix of single models", "best_mix",

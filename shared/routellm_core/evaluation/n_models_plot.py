@@ -38,9 +38,10 @@ def n_models_figure(evaluation: NModelEvaluation, title: str | None = None):
             if curve.kind == "best_mix":
                 axes.plot(xs + [evaluation.cost_range[1]], ys + [ys[-1]], color="gray", linestyle="--",
                           linewidth=1.2, label=label)
-            elif curve.kind == "oracle":
+            elif curve.kind == "oracle":  # its envelope, and a star where every prompt gets its best model
+                axes.plot(xs + [evaluation.cost_range[1]], ys + [ys[-1]], color="black", linewidth=1, label=label)
                 point = curve.points[0]
-                axes.plot(point["cost"], point["quality"] * 100, "*", color="black", markersize=11, label=label)
+                axes.plot(point["cost"], point["quality"] * 100, "*", color="black", markersize=10)
             else:
                 linestyle, marker = _STYLES.get(curve.kind, ("-", "o"))
                 ordered = sorted(curve.points, key=lambda p: p["cost"])
