@@ -1,4 +1,4 @@
-"""LlamaIndex chat messages as the router core sees them, and where a user turn begins.
+"""LlamaIndex chat messages as the router core sees them.
 
 The core routes `(role, text)` pairs. Here LlamaIndex `ChatMessage`s become such pairs (text blocks
 kept, images, audio and tool-call blocks ignored), and tool results are marked with the role
@@ -7,9 +7,7 @@ kept, images, audio and tool-call blocks ignored), and tool results are marked w
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Optional, Union
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
@@ -61,26 +59,3 @@ def routing_pairs(messages: Sequence[ChatMessage]) -> list[tuple[str, str]]:
         pairs.append((role, text))
         previous = message.role
     return pairs
-
-
-@dataclass(frozen=True)
-class Turn:
-    """The user turn a call belongs to: `key` identifies it; `continuing` when tool results follow it."""
-
-    key: Optional[str]
-    continuing: bool
-
-
-def current_turn(pairs: Sequence[tuple[str, str]]) -> Turn:
-    """Find the last user message: the turn is everything up to it; tool results after it continue it."""
-    last_user = next((i for i in range(len(pairs) - 1, -1, -1) if pairs[i][0] == "user"), None)
-    if last_user is None:
-        return Turn(key=None, continuing=False)
-    digest = hashlib.blake2b(digest_size=16)
-    for role, text in pairs[: last_user + 1]:
-        digest.update(role.encode())
-        digest.update(b"\x00")
-        digest.update(text.encode("utf-8", "replace"))
-        digest.update(b"\x01")
-    continuing = any(role == "tool" for role, _ in pairs[last_user + 1 :])
-    return Turn(key=digest.hexdigest(), continuing=continuing)

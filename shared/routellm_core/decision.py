@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from .errors import RouteLLMError
+
 ModelChoice = Literal["strong", "weak"]
 
 #: How a decision was reached. "routed": the router's score against the threshold;
@@ -18,12 +20,13 @@ DecisionReason = Literal["routed", "forced", "sticky", "router_error", "fallback
 
 
 def validate_unit_interval(value: float, name: str) -> float:
-    """Return `value` as a float, or raise ValueError naming `name` if it is not a number in [0, 1]."""
+    """Return `value` as a float, or raise `RouteLLMError` (a ValueError) naming `name` if it is not a
+    number in [0, 1]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
+        raise RouteLLMError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
     number = float(value)
     if math.isnan(number) or not 0.0 <= number <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        raise RouteLLMError(f"{name} must be in [0, 1], got {value!r}")
     return number
 
 

@@ -35,9 +35,9 @@ from routellm_core import (
     load_router,
 )
 from routellm_llamaindex import METADATA_KEY, RoutedLLM
-from routellm_llamaindex.messages import current_turn, routing_pairs
+from routellm_core.routing import TurnMemory, current_turn
+from routellm_llamaindex.messages import routing_pairs
 from routellm_llamaindex.testing import KeywordRouter, NamedMockLLM, SequenceRouter, tool_plan
-from routellm_llamaindex.turns import TurnMemory
 
 from .llamaindex_helpers import EASY, HARD, decisions, make_llm, user
 
@@ -63,7 +63,7 @@ def test_import_does_not_import_torch():
 
 def test_router_loads_lazily_on_first_call():
     llm = RoutedLLM(strong=NamedMockLLM("s"), weak=NamedMockLLM("w"), router="length", threshold=0.5)
-    assert llm._router is None
+    assert not llm._engine.is_loaded
     llm.chat(user(EASY))
     assert llm.get_router().kind == "length"
 
@@ -86,7 +86,7 @@ def test_default_router_routes_offline():
         ({"threshold": float("nan")}, "threshold must be in"),
         ({"threshold": None, "strong_fraction": 2, "calibration_prompts": ["a"]}, "strong_fraction must be"),
         ({"threshold": None, "strong_fraction": 0.3, "calibration_prompts": []}, "non-empty list"),
-        ({"threshold": 0.5, "calibration_prompts": ["a"]}, "only used with strong_fraction"),
+        ({"threshold": 0.5, "calibration_prompts": ["a"]}, "used only with strong_fraction"),
         ({"router": 42}, "router must be"),
         ({"scope": "everything"}, "scope"),
     ],
@@ -108,7 +108,7 @@ def test_strong_fraction_calibrates_the_threshold_on_first_use():
         strong=NamedMockLLM("s"), weak=NamedMockLLM("w"), router="length",
         strong_fraction=0.5, calibration_prompts=prompts,
     )
-    assert llm._calibrated_threshold is None
+    assert not llm._engine.is_loaded
     expected = calibrate_threshold(load_router("length"), prompts, 0.5)
     assert llm.effective_threshold == pytest.approx(expected)
     chosen = [llm.chat(user(p)).additional_kwargs[METADATA_KEY]["model"] for p in prompts]
@@ -231,7 +231,7 @@ def test_a_route_can_be_forced_by_inner_model_name():
     meta = llm.chat(user(EASY), model="strong-model").additional_kwargs[METADATA_KEY]
     assert (meta["model"], meta["reason"]) == ("strong", "forced")
     same_names = make_llm(strong=NamedMockLLM("twin"), weak=NamedMockLLM("twin"))
-    with pytest.raises(RouteLLMError, match="one inner model's name"):
+    with pytest.raises(RouteLLMError, match="an inner model's name"):
         same_names.chat(user(EASY), model="twin")
 
 
@@ -250,7 +250,7 @@ def test_per_call_threshold_overrides_the_configured_one():
     assert llm.chat(user(HARD)).additional_kwargs[METADATA_KEY]["threshold"] == 0.5
 
 
-@pytest.mark.parametrize("kwargs, message", [({"model": "gpt-4o"}, "to force a route"), ({"threshold": -1}, "threshold")])
+@pytest.mark.parametrize("kwargs, message", [({"model": "gpt-4o"}, "names neither route"), ({"threshold": -1}, "threshold")])
 def test_bad_per_call_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_llm().chat(user(EASY), **kwargs)

@@ -1,0 +1,156 @@
+"""Routing settings and their checks: one vocabulary and one set of error messages for every adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..adaptive import CostBudget
+from ..calibration import require_reference
+from ..conversation import RoutedScope
+from ..decision import validate_threshold
+from ..errors import RouteLLMError, UnknownRouterError
+from ..ledger import Price, RoutingLedger
+from ..reference import validate_fraction
+from ..registry import available_routers
+from ..router import Router
+
+ON_ROUTER_ERROR = ("default", "raise")
+ROLES = ("strong", "weak")
+SCOPES = ("last_user", "conversation")
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """How calls are routed. With neither `threshold` nor `strong_fraction`, `strong_fraction` is 0.5
+    against the router's reference quantiles (about half of typical chat traffic goes strong).
+
+    - `threshold`: strong when the win probability is at or above it (the router's own scale).
+    - `strong_fraction`: the share of calls to send strong — of typical chat traffic (the router's
+      reference quantiles), of `calibration_texts` when given, or held live with `adaptive`.
+    - `calibration_texts`: the routed texts of prompts like the user's traffic.
+    - `adaptive`: a live threshold that keeps `strong_fraction` as traffic shifts; `budget`: a live
+      threshold whose share meets a spend target.
+    - `fallback`: when the chosen model raises, the other one answers.
+    - `on_router_error`: a failing router sends the call to `default_model` ("default") or raises.
+    - `scope`: the routed text is the last user turn or the latest turns of the conversation.
+    """
+
+    threshold: float | None = None
+    strong_fraction: float | None = None
+    calibration_texts: tuple[str, ...] | None = None
+    adaptive: bool = False
+    budget: CostBudget | None = None
+    fallback: bool = False
+    on_router_error: Literal["default", "raise"] = "default"
+    default_model: Literal["strong", "weak"] = "strong"
+    scope: RoutedScope = "last_user"
+
+    def __post_init__(self) -> None:
+        for name in ("adaptive", "fallback"):
+            if not isinstance(getattr(self, name), bool):
+                raise RouteLLMError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.on_router_error not in ON_ROUTER_ERROR:
+            raise RouteLLMError(
+                f"on_router_error must be 'default' (fail open to default_model) or 'raise', got {self.on_router_error!r}"
+            )
+        if self.default_model not in ROLES:
+            raise RouteLLMError(f"default_model must be 'strong' or 'weak', got {self.default_model!r}")
+        if self.scope not in SCOPES:
+            raise RouteLLMError(f"scope must be 'last_user' or 'conversation', got {self.scope!r}")
+        if self.threshold is not None:
+            object.__setattr__(self, "threshold", validate_threshold(self.threshold))
+        if self.strong_fraction is not None:
+            object.__setattr__(self, "strong_fraction", validate_fraction(self.strong_fraction))
+        if self.calibration_texts is not None:
+            texts = self.calibration_texts
+            if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+                raise RouteLLMError("calibration_prompts must be a list of prompts, not one string")
+            if not texts:
+                raise RouteLLMError("calibration_prompts must be a non-empty list of prompts like your traffic")
+            object.__setattr__(self, "calibration_texts", tuple(texts))
+        if self.budget is not None:
+            if not isinstance(self.budget, CostBudget):
+                raise RouteLLMError(f"budget must be a routellm_core.adaptive.CostBudget, got {type(self.budget).__name__}")
+            if self.threshold is not None or self.strong_fraction is not None:
+                raise RouteLLMError("a cost budget sets the strong share itself: leave out threshold and strong_fraction")
+        if self.threshold is not None:
+            if self.adaptive:
+                raise RouteLLMError(
+                    "adaptive=True keeps a share of strong calls, not a fixed threshold: "
+                    "give strong_fraction=... instead of threshold"
+                )
+            if self.strong_fraction is not None:
+                raise RouteLLMError("give either threshold or strong_fraction, not both")
+            if self.calibration_texts is not None:
+                raise RouteLLMError("calibration_prompts are used only with strong_fraction or a budget, not with threshold")
+
+    @property
+    def live(self) -> bool:
+        """Adaptive or budget mode: the threshold moves with the traffic."""
+        return self.adaptive or self.budget is not None
+
+    @property
+    def by_reference(self) -> bool:
+        """The threshold comes from the router's reference quantiles (no threshold, no calibration set)."""
+        return self.threshold is None and self.calibration_texts is None and not self.live
+
+
+def check_router_spec(router: Any, settings: RoutingSettings | None = None) -> None:
+    """Fail at construction on a router that could never load, or could never set the threshold
+    these settings ask for (loading itself waits for the first call)."""
+    if isinstance(router, Router):
+        if settings is not None and settings.by_reference:
+            require_reference(router)  # a share of typical traffic needs the router's reference quantiles
+        return
+    if not isinstance(router, (str, Path)):
+        raise RouteLLMError(
+            f"router must be a router name, a checkpoint directory or a Router, got {type(router).__name__}"
+        )
+    known = available_routers()
+    if str(router) not in known and not Path(router).expanduser().is_dir():
+        raise UnknownRouterError(
+            f"unknown router {str(router)!r}: not a bundled router ({', '.join(known)}) nor a checkpoint directory"
+        )
+
+
+def build_ledger(
+    ledger: RoutingLedger | None = None,
+    budget: CostBudget | None = None,
+    strong_price: Price | None = None,
+    weak_price: Price | None = None,
+) -> RoutingLedger:
+    """The ledger a routed model feeds: the given one, the budget's, or a new one at the given prices.
+
+    Prices given beside a ledger must be the ledger's own (equal prices are fine).
+    """
+    for name, price in (("strong_price", strong_price), ("weak_price", weak_price)):
+        if price is not None and not isinstance(price, Price):
+            raise RouteLLMError(f"{name} must be a routellm_core.ledger.Price, got {type(price).__name__}")
+    if ledger is not None and not isinstance(ledger, RoutingLedger):
+        raise RouteLLMError(f"ledger must be a routellm_core.ledger.RoutingLedger, got {type(ledger).__name__}")
+    if budget is not None:
+        if ledger is not None and ledger is not budget.ledger:
+            raise RouteLLMError("a cost budget reads its own ledger: leave ledger out (it becomes budget.ledger)")
+        ledger = budget.ledger
+        if ledger.strong_price == Price() and ledger.weak_price == Price():
+            raise RouteLLMError(
+                "a cost budget needs prices: build its ledger with RoutingLedger(strong_price=Price(...), weak_price=Price(...))"
+            )
+    if ledger is None:
+        return RoutingLedger(strong_price, weak_price)
+    for name, given in (("strong_price", strong_price), ("weak_price", weak_price)):
+        if given is not None and given != getattr(ledger, name):
+            raise RouteLLMError(f"{name} differs from the ledger's: set prices on the ledger you pass")
+    return ledger
+
+
+def calibration_texts(prompts: Sequence[Any] | None, routed_text) -> tuple[str, ...] | None:
+    """The routed texts of calibration prompts (each turned into text by the adapter's `routed_text`)."""
+    if prompts is None:
+        return None
+    if isinstance(prompts, str):
+        raise RouteLLMError("calibration_prompts must be a list of prompts, not one string")
+    return tuple(routed_text(prompt) for prompt in prompts)
