@@ -24,10 +24,8 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing, closing, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import numpy as np
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
@@ -43,31 +41,32 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
-
-from routellm_core import (
-    Router,
-    RoutingDecision,
-    available_routers,
-    load_router,
-    routed_text,
-    validate_threshold,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
+
+from routellm_core import Router, RoutingDecision, routed_text
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
-from routellm_core.errors import ConversationError, UnknownRouterError
-from routellm_core.calibration import require_reference, share_threshold
+from routellm_core.errors import ConversationError, RouteLLMError
 from routellm_core.ledger import Price, RoutingLedger
+from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger, check_router_spec
+from routellm_core.routing.settings import calibration_texts
 from routellm_core.usage import Usage
 
 from .inner import InnerModel, TRACING_KWARGS, binding_kwargs, intersect_profiles, split_structured, unwrap
 from .responses import (
     ChunkAnnotator,
-    Route,
     UsageCounter,
     aiter_list,
     annotate_result,
     areport_tokens,
-    attach_route,
     report_tokens,
     result_as_chunk,
     result_usage,
@@ -90,10 +89,8 @@ BINDINGS_KEY = "routellm_bindings"
 #: passes them to every chat model); any other unknown argument is an error.
 INNER_MODEL_SETTINGS = ("temperature", "max_tokens", "timeout", "max_retries", "api_key")
 
-# Loading a router can be slow (embedding models); load each one once even under concurrent calls.
-_LOAD_LOCK = threading.Lock()
-# Guards each model's set of router error types already logged (a warning once per type).
-_LOG_LOCK = threading.Lock()
+# Building an engine is cheap, but each must exist once per settings even under concurrent calls.
+_ENGINE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -107,30 +104,20 @@ class _Call:
     bindings: dict[str, Any]
 
 
-@dataclass
-class _Loaded:
-    """A loaded router and the threshold state built with it."""
-
-    router: Router
-    calibrated_threshold: float | None = None
-    tracker: AdaptiveThreshold | None = None
-
-
 class RoutingState:
     """What a routed model learns at run time, shared with the copies LangChain makes of it.
 
     LangChain builds a new model object for each call that sets a configurable field, passing it
-    this object with the other fields. Each loaded router, with its calibrated or live threshold,
-    is kept under the settings it was built from: a copy with the same settings reuses it (the
-    router loads once, a live threshold keeps learning), a copy with other settings builds its own.
+    this object with the other fields. Each routing engine (a loaded router with its calibrated or
+    live threshold and its memory of tool-calling turns) is kept under the settings it was built
+    from: a copy with the same settings reuses it, a copy with other settings builds its own.
     """
 
     def __init__(self) -> None:
-        self.loaded: dict[tuple, _Loaded] = {}
-        self.logged_errors: set[str] = set()
+        self.engines: dict[tuple, RoutingEngine] = {}
 
     def __repr__(self) -> str:
-        return f"RoutingState(loaded={len(self.loaded)})"
+        return f"RoutingState(engines={len(self.engines)})"
 
 
 class RoutedChatModel(BaseChatModel):
@@ -199,7 +186,7 @@ class RoutedChatModel(BaseChatModel):
     """A failing router: send the call to `default_model` and log a warning once, or raise."""
     default_model: Literal["strong", "weak"] = "strong"
     """The model that answers when the router cannot decide."""
-    routed_scope: Literal["last_user", "conversation"] = "last_user"
+    scope: Literal["last_user", "conversation"] = "last_user"
     """Which text the router reads: the last user turn, or the latest turns of the conversation."""
     route: Literal["auto", "strong", "weak"] = "auto"
     """"auto" routes; "strong" / "weak" force a model (useful as a configurable field)."""
@@ -237,75 +224,30 @@ class RoutedChatModel(BaseChatModel):
         unwrap(value, info.field_name)  # raises a clear error for what cannot be delegated to
         return value
 
-    @field_validator("router")
+    @model_validator(mode="before")
     @classmethod
-    def _check_router(cls, value: Any) -> Any:
-        if isinstance(value, Router):
-            return value
-        if not isinstance(value, (str, Path)):
-            raise ValueError(f"router must be a router name, a checkpoint directory or a Router, got {type(value).__name__}")
-        # Check the name now (cheap); the router itself loads on first use.
-        if str(value) not in available_routers() and not Path(value).expanduser().is_dir():
-            raise UnknownRouterError(
-                f"unknown router {str(value)!r}: not a bundled router ({', '.join(available_routers())}) "
-                "nor a checkpoint directory"
-            )
-        return value
-
-    @field_validator("threshold")
-    @classmethod
-    def _check_threshold(cls, value: float | None) -> float | None:
-        return None if value is None else validate_threshold(value)
+    def _rename_routed_scope(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "routed_scope" in values:
+            warnings.warn("routed_scope is now scope (the same name as RoutedLLM's)", DeprecationWarning, stacklevel=4)
+            values = {**{k: v for k, v in values.items() if k != "routed_scope"}, "scope": values["routed_scope"]}
+        return values
 
     @model_validator(mode="after")
-    def _check_threshold_source(self) -> RoutedChatModel:
-        if self.strong_fraction is not None and not 0.0 <= self.strong_fraction <= 1.0:
-            raise ValueError(f"strong_fraction must be in [0, 1], got {self.strong_fraction!r}")
-        if self.budget is not None:
-            if self.threshold is not None or self.strong_fraction is not None:
-                raise ValueError("a cost budget sets the strong share itself: leave out threshold and strong_fraction")
-            return self
-        if self.adaptive:
-            if self.threshold is not None:
-                raise ValueError(
-                    "adaptive=True keeps a share of strong calls, not a fixed threshold: "
-                    "give strong_fraction=... instead of threshold"
-                )
-            if self.strong_fraction is None:
-                raise ValueError("adaptive=True needs strong_fraction=...: the share of calls to send to strong")
-            return self
-        if self.threshold is not None and self.strong_fraction is not None:
-            raise ValueError("give either threshold or strong_fraction, not both")
-        if self.threshold is not None and self.calibration_prompts is not None:
-            raise ValueError("calibration_prompts are used only with strong_fraction or a budget")
-        if self.calibration_prompts is not None and not self.calibration_prompts:
-            raise ValueError("calibration_prompts must be a non-empty list of typical prompts")
-        by_reference = self.threshold is None and not self.calibration_prompts and not self._is_live
-        if by_reference and isinstance(self.router, Router):
-            require_reference(self.router)  # a share of typical traffic needs the router's reference quantiles
+    def _check_routing(self) -> RoutedChatModel:
+        # The core checks every routing setting, with the same messages as RoutedLLM's.
+        self.ledger = build_ledger(self.ledger, self.budget, self.strong_price, self.weak_price)
+        check_router_spec(self.router, self._settings())
         return self
 
-    @model_validator(mode="after")
-    def _set_up_ledger(self) -> RoutedChatModel:
-        ledger = self.ledger
-        if self.budget is not None:
-            if ledger is not None and ledger is not self.budget.ledger:
-                raise ValueError("a cost budget reads its own ledger: leave ledger out (it becomes budget.ledger)")
-            ledger = self.budget.ledger
-            if ledger.strong_price == Price() and ledger.weak_price == Price():
-                raise ValueError(
-                    "a cost budget needs prices: build its ledger with "
-                    "RoutingLedger(strong_price=Price(...), weak_price=Price(...))"
-                )
-        if ledger is None:
-            self.ledger = RoutingLedger(self.strong_price, self.weak_price)
-            return self
-        for name in ("strong_price", "weak_price"):
-            given = getattr(self, name)
-            if given is not None and given != getattr(ledger, name):
-                raise ValueError(f"{name} differs from the ledger's: set prices on the ledger you pass")
-        self.ledger = ledger
-        return self
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as error:
+            # A routing setting the core refused: raise its own error (as RoutedLLM does), not pydantic's.
+            causes = [e.get("ctx", {}).get("error") for e in error.errors()]
+            if len(causes) == 1 and isinstance(causes[0], RouteLLMError):
+                raise causes[0] from None
+            raise
 
     def _resolve_model_profile(self) -> dict | None:
         # What the routed model can do is what both inner models can do.
@@ -328,8 +270,8 @@ class RoutedChatModel(BaseChatModel):
             "router": self.router_name,
             "threshold": self.threshold,
             "strong_fraction": self.strong_fraction,
-            "adaptive": self._is_live,
-            "routed_scope": self.routed_scope,
+            "adaptive": self.adaptive or self.budget is not None,
+            "scope": self.scope,
             "route": self.route,
             "fallback": self.fallback,
         }
@@ -357,90 +299,54 @@ class RoutedChatModel(BaseChatModel):
     def _inner(self, role: str) -> InnerModel:
         return unwrap(getattr(self, role), role)
 
-    # ---- the router and the threshold (loaded lazily) ------------------------------------------
+    # ---- the routing engine (the router loads on first use) ------------------------------------
 
-    @property
-    def _is_live(self) -> bool:
-        """Adaptive or budget mode: the threshold moves with the traffic."""
-        return self.adaptive or self.budget is not None
+    def _settings(self) -> RoutingSettings:
+        prompts = self.calibration_prompts
+        texts = None if prompts is None else calibration_texts(prompts, lambda p: self._routed_text(self._as_messages(p)))
+        return RoutingSettings(
+            threshold=self.threshold, strong_fraction=self.strong_fraction, calibration_texts=texts,
+            adaptive=self.adaptive, budget=self.budget, fallback=self.fallback,
+            on_router_error=self.on_router_error, default_model=self.default_model, scope=self.scope,
+        )
+
+    def _settings_key(self) -> tuple:
+        """The settings an engine depends on (see `RoutingState`)."""
+        if self._state_key is None:
+            router = self.router if isinstance(self.router, Router) else str(self.router)
+            prompts = repr(self.calibration_prompts).encode("utf-8", "backslashreplace")
+            self._state_key = (
+                router, self.threshold, self.strong_fraction, hashlib.blake2b(prompts, digest_size=16).hexdigest(),
+                self.adaptive, id(self.budget), self.fallback, self.on_router_error, self.default_model,
+                self.scope, id(self.ledger),
+            )
+        return self._state_key
+
+    def _engine(self) -> RoutingEngine:
+        """The routing policy for these settings, shared with copies that have the same ones."""
+        key = self._settings_key()
+        engine = self.routing_state.engines.get(key)
+        if engine is None:
+            with _ENGINE_LOCK:
+                engine = self.routing_state.engines.get(key)
+                if engine is None:
+                    engine = RoutingEngine(self.router, self._settings(), self.ledger)
+                    self.routing_state.engines[key] = engine
+        return engine
 
     @property
     def adaptive_threshold(self) -> AdaptiveThreshold | None:
         """The live threshold in adaptive and budget modes (None until the router loads, or in fixed mode)."""
-        loaded = self._loaded()
-        return None if loaded is None else loaded.tracker
+        engine = self._engine()
+        return engine.policy.tracker if engine.is_loaded else None
 
     def get_router(self) -> Router:
         """The router, loaded (and the threshold calibrated or warmed up) on first use."""
-        return self._load().router
+        return self._engine().router
 
     def get_threshold(self) -> float:
-        """The threshold that applies now: fixed, calibrated from `strong_fraction`, or live."""
-        loaded = self._load()
-        if loaded.tracker is not None:
-            return loaded.tracker.threshold
-        return self.threshold if self.threshold is not None else loaded.calibrated_threshold
-
-    def _settings_key(self) -> tuple:
-        """The settings a loaded router and its threshold state depend on (see `RoutingState`)."""
-        if self._state_key is None:
-            router = self.router if isinstance(self.router, Router) else str(self.router)
-            if self.threshold is not None and not self._is_live:
-                self._state_key = (router,)
-            else:
-                prompts = repr(self.calibration_prompts).encode("utf-8", "backslashreplace")
-                self._state_key = (
-                    router, self.strong_fraction, self.budget, self._is_live, self.routed_scope,
-                    hashlib.blake2b(prompts, digest_size=16).hexdigest(),
-                )
-        return self._state_key
-
-    def _loaded(self) -> _Loaded | None:
-        """The loaded router and threshold state, or None before the first routed call."""
-        return self.routing_state.loaded.get(self._settings_key())
-
-    def _load(self) -> _Loaded:
-        loaded = self._loaded()
-        if loaded is None:
-            with _LOAD_LOCK:
-                loaded = self._loaded()
-                if loaded is None:
-                    loaded = _Loaded(load_router(self.router))
-                    texts = [self._routed_text(self._as_messages(p)) for p in self.calibration_prompts or []]
-                    texts = [text for text in texts if text]
-                    scores = loaded.router.win_probabilities(texts) if texts else None
-                    if self._is_live:
-                        loaded.tracker = self._start_tracker(loaded.router, scores)
-                    elif self.threshold is None:
-                        loaded.calibrated_threshold = share_threshold(loaded.router, self.strong_fraction, scores)
-                    self.routing_state.loaded[self._settings_key()] = loaded
-        return loaded
-
-    def _start_tracker(self, router: Router, scores: np.ndarray | None) -> AdaptiveThreshold:
-        """A live threshold, started at the calibrated one (or the router's reference one) and warmed
-        up on the calibration scores."""
-        fraction = self.budget.strong_fraction() if self.budget is not None else self.strong_fraction
-        if scores is None and (router.reference is None or self.budget is not None):
-            initial = None  # a budget's share is unknown until both models have answered
-        else:
-            initial = share_threshold(router, fraction, scores)
-        tracker = AdaptiveThreshold(fraction, initial_threshold=initial)
-        for score in [] if scores is None else scores:
-            tracker.observe(score)
-        return tracker
-
-    def _known_threshold(self, per_call: float | None) -> float:
-        """The threshold that applies, without loading the router (NaN if only loading can tell)."""
-        if per_call is not None:
-            return per_call
-        if self.threshold is not None and not self._is_live:
-            return self.threshold
-        loaded = self._loaded()
-        if loaded is not None and loaded.tracker is not None:
-            return loaded.tracker.threshold
-        if loaded is not None and loaded.calibrated_threshold is not None:
-            return loaded.calibrated_threshold
-        return math.nan
+        """The threshold that applies now: fixed, for a share of strong calls, or live."""
+        return self._engine().threshold()
 
     # ---- decide ------------------------------------------------------------------------------
 
@@ -460,122 +366,25 @@ class RoutedChatModel(BaseChatModel):
         return (await self._aroute(self._as_messages(input), model, threshold, live=False)).decision
 
     def _route(self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool) -> Route:
-        threshold, route = self._route_without_router(messages, model, threshold)
-        if route is not None:
-            return route
-        try:
-            score = self._score(messages)
-            if score is None:
-                return Route(RoutingDecision.without_text(self._known_threshold(threshold), self.router_name))
-            decision = self._decision_for_score(score, threshold, live=live)
-        except Exception as error:
-            if self.on_router_error == "raise":
-                raise
-            return self._fail_open(error, threshold)
-        return Route(decision)
+        _check_conversation(messages)
+        engine = self._engine()
+        forced = engine.forced_role(self.route if model is None else model, self._names())
+        pairs = [(_role(m), m.content) for m in messages]
+        return engine.decide(pairs, model=forced, threshold=threshold, live=live, sticky_hint=self._sticky_hint(messages))
 
     async def _aroute(
         self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool
     ) -> Route:
-        threshold, route = self._route_without_router(messages, model, threshold)
-        if route is not None:
-            return route
-        try:
-            # Off the event loop. A cancelled call leaves the thread to finish its (bounded) scoring;
-            # the decision, and with it the live threshold, is only touched once the score is back.
-            score = await asyncio.to_thread(self._score, messages)
-            if score is None:
-                return Route(RoutingDecision.without_text(self._known_threshold(threshold), self.router_name))
-            decision = self._decision_for_score(score, threshold, live=live)
-        except Exception as error:
-            if self.on_router_error == "raise":
-                raise
-            return self._fail_open(error, threshold)
-        return Route(decision)
+        # Off the event loop. A cancelled call leaves the thread to finish its (bounded) scoring.
+        return await asyncio.to_thread(self._route, messages, model, threshold, live=live)
 
-    def _route_without_router(
-        self, messages: list[BaseMessage], model: str | None, threshold: float | None
-    ) -> tuple[float | None, Route | None]:
-        """Check the call; a forced or sticky route if there is one (no router needed)."""
-        threshold = None if threshold is None else validate_threshold(threshold)
-        _check_conversation(messages)
-        forced = self._forced_role(model)
-        if forced is not None:
-            decision = RoutingDecision(
-                model=forced,
-                win_probability=math.nan,  # the router was not asked
-                threshold=self._known_threshold(threshold),
-                router=self.router_name,
-                reason="forced",
-            )
-            return threshold, Route(decision)
-        sticky = self._sticky_decision(messages)
-        return threshold, None if sticky is None else Route(sticky)
+    def _names(self) -> dict[str, str]:
+        return {role: self._inner(role).name for role in ROLES}
 
-    def _score(self, messages: list[BaseMessage]) -> float | None:
-        """The router's win probability for a conversation (loads the router on first use); None when
-        the conversation has no text to score."""
-        text = self._routed_text(messages)
-        if not text:
-            return None
-        router = self._load().router
-        score = router.win_probability(text)
-        if not math.isfinite(score):
-            raise RuntimeError(f"router {self.router_name!r} returned a win probability of {score!r}")
-        return score
-
-    def _decision_for_score(self, score: float, per_call: float | None, *, live: bool) -> RoutingDecision:
-        loaded = self._load()
-        tracker = loaded.tracker
-        if tracker is None:
-            configured = self.threshold if self.threshold is not None else loaded.calibrated_threshold
-        elif live:
-            if self.budget is not None:
-                tracker.set_strong_fraction(self.budget.strong_fraction())
-            configured = tracker.observe(score)  # the threshold this call uses, before the update
-        else:
-            configured = tracker.threshold
-        threshold = per_call if per_call is not None else configured
-        return RoutingDecision.from_score(score, threshold, self.router_name)
-
-    def _fail_open(self, error: Exception, threshold: float | None) -> Route:
-        """The router could not decide: the default model answers, and the metadata says why."""
-        kind = type(error).__name__
-        with _LOG_LOCK:
-            first = kind not in self.routing_state.logged_errors
-            self.routing_state.logged_errors.add(kind)
-        if first:
-            logger.warning(
-                "routellm: router %r could not route a call (%s: %.300s); such calls go to the %s model "
-                "(on_router_error='default'). Logged once per error type.",
-                self.router_name, kind, error, self.default_model,
-            )
-        decision = RoutingDecision(
-            model=self.default_model,
-            win_probability=math.nan,
-            threshold=self._known_threshold(threshold),
-            router=self.router_name,
-            reason="router_error",
-        )
-        return Route(decision, {"error": kind})
-
-    def _forced_role(self, model: str | None) -> Role | None:
-        choice = self.route if model is None else model
-        if choice == "auto":
-            return None
-        if choice in ROLES:
-            return choice
-        names = {role: self._inner(role).name for role in ROLES}
-        matches = [role for role in ROLES if names[role] == choice]
-        if len(matches) == 1:
-            return matches[0]
-        raise ValueError(
-            f"model={choice!r} names neither route: use 'strong', 'weak', 'auto', or an inner model's "
-            f"name ({names['strong']!r} or {names['weak']!r}, which must differ)"
-        )
-
-    def _sticky_decision(self, messages: list[BaseMessage]) -> RoutingDecision | None:
-        """Inside a tool-calling turn (tool results last), keep the model that made the tool calls."""
+    def _sticky_hint(self, messages: list[BaseMessage]) -> RoutingDecision | None:
+        """The decision of the answer that made the tool calls this conversation ends with, read from
+        its metadata: a tool-calling turn resumed elsewhere (another process, a saved LangGraph
+        state) stays on its model."""
         if not messages or not isinstance(messages[-1], ToolMessage):
             return None
         for message in reversed(messages):
@@ -599,7 +408,7 @@ class RoutedChatModel(BaseChatModel):
         return None
 
     def _routed_text(self, messages: list[BaseMessage]) -> str:
-        return routed_text([(_role(m), m.content) for m in messages], scope=self.routed_scope)
+        return routed_text([(_role(m), m.content) for m in messages], scope=self.scope)
 
     def _as_messages(self, input: Any) -> list[BaseMessage]:
         if isinstance(input, list) and all(isinstance(m, BaseMessage) for m in input):
@@ -673,35 +482,16 @@ class RoutedChatModel(BaseChatModel):
     def _with_fallback(self, route: Route, attempt: Callable[[Route], _T]) -> tuple[Route, _T]:
         """Run `attempt` on the chosen route; if it raises, on the other model (fallback=True) or
         re-raise with the decision attached. Returns the route that answered and its result."""
-        try:
-            return route, attempt(route)
-        except Exception as error:
-            self._attach(error, route)
-            if not self.fallback:
-                raise
-            route = route.fallback(error)
-            try:
-                return route, attempt(route)
-            except Exception as second:
-                self._attach(second, route)
-                raise
+        return self._engine().run(route, attempt, self._inner_name)
 
     async def _awith_fallback(self, route: Route, attempt: Callable[[Route], Awaitable[_T]]) -> tuple[Route, _T]:
-        try:
-            return route, await attempt(route)
-        except Exception as error:
-            self._attach(error, route)
-            if not self.fallback:
-                raise
-            route = route.fallback(error)
-            try:
-                return route, await attempt(route)
-            except Exception as second:
-                self._attach(second, route)
-                raise
+        return await self._engine().arun(route, attempt, self._inner_name)
+
+    def _inner_name(self, role: str) -> str:
+        return self._inner(role).name
 
     def _record(self, route: Route, usage: Usage) -> None:
-        self.ledger.record(route.model, usage.input_tokens, usage.output_tokens, usage.estimated)
+        self._engine().record(route, usage)
 
     def _pass_on(
         self,
@@ -750,7 +540,7 @@ class RoutedChatModel(BaseChatModel):
             self._record(route, usage.total())
 
     def _attach(self, error: BaseException, route: Route) -> None:
-        attach_route(error, route, self._inner(route.model).name)
+        self._engine().attach(error, route, self._inner(route.model).name)
 
     # ---- delegate: one call of the chosen model, under the wrapper's run ----------------------
 

@@ -1,8 +1,7 @@
-"""What a routed call hands back: the route taken, the metadata on results and chunks, the usage.
+"""What a routed call hands back: the metadata on results and chunks, and the call's usage.
 
-A `Route` is a routing decision plus the details of a call that did not go as routed (the error
-type when the router failed, the model that failed when another answered). It becomes
-`response_metadata["routellm"]` on the answer, or a note and an attribute on an exception.
+The route a call took (`routellm_core.routing.Route`) becomes `response_metadata["routellm"]` on the
+answer: on every generation of a result, on exactly one chunk of a stream.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import inspect
 import json
 import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -20,39 +18,11 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChun
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from routellm_core import RoutingDecision
+from routellm_core.routing import Route
 from routellm_core.conversation import content_text
-from routellm_core.decision import attach_decision
 from routellm_core.usage import Usage, estimated_usage
 
 from .structured import ROUTING_KEY
-
-
-@dataclass(frozen=True)
-class Route:
-    """A routing decision and, for calls that did not go as routed, why (`error`, `fallback_from`)."""
-
-    decision: RoutingDecision
-    details: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def model(self) -> str:
-        return self.decision.model
-
-    def metadata(self, model_name: str) -> dict[str, Any]:
-        """`response_metadata["routellm"]` for an answer by the inner model named `model_name`."""
-        return {**self.decision.as_metadata(model_name), **self.details}
-
-    def fallback(self, error: BaseException) -> Route:
-        """The route to the other model after the chosen one raised `error`."""
-        other = "weak" if self.decision.model == "strong" else "strong"
-        decision = replace(self.decision, model=other, reason="fallback")
-        return Route(decision, {"fallback_from": self.decision.model, "error": type(error).__name__})
-
-
-def attach_route(error: BaseException, route: Route, model_name: str) -> None:
-    """Attach the routing decision to an exception: an attribute, and a note in its traceback."""
-    attach_decision(error, route.decision, model_name, route.details)
 
 
 # ---- usage ---------------------------------------------------------------------------------------

@@ -160,16 +160,16 @@ def test_threaded_batch_shares_one_router_across_threads(mode):
 
 
 def test_the_router_loads_once_under_a_threaded_batch(monkeypatch):
-    import routellm_langchain.chat_models as chat_models
+    import routellm_core.routing.engine as routing_engine
 
     loads = []
-    real = chat_models.load_router
+    real = routing_engine.load_router
 
     def counting_load(spec):
         loads.append(spec)
         return real(spec)
 
-    monkeypatch.setattr(chat_models, "load_router", counting_load)
+    monkeypatch.setattr(routing_engine, "load_router", counting_load)
     model = routed()
     model.batch(prompts(200), config={"max_concurrency": 16})
     assert loads == ["length"]
