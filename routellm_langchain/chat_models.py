@@ -240,6 +240,8 @@ class RoutedChatModel(BaseChatModel):
         return self
 
     def __init__(self, **kwargs: Any) -> None:
+        # The core checks the routing settings first: both adapters refuse bad ones with the same error.
+        _check_settings(kwargs)
         try:
             super().__init__(**kwargs)
         except ValidationError as error:
@@ -711,6 +713,16 @@ def _check_conversation(messages: list[BaseMessage]) -> None:
                 f"message {i} ({message.type}) has content of type {type(message.content).__name__}: "
                 "expected a string or a list of content blocks"
             )
+
+
+def _check_settings(kwargs: dict[str, Any]) -> None:
+    """Check the routing settings among a constructor's arguments (calibration prompts only for shape:
+    their text is read once the model exists)."""
+    names = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error", "default_model", "scope")
+    given = {name: kwargs[name] for name in names if name in kwargs}
+    prompts = kwargs.get("calibration_prompts")
+    shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
+    RoutingSettings(**given, calibration_texts=shape)
 
 
 def _as_float(value: Any) -> float:

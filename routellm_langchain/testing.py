@@ -74,6 +74,8 @@ class FakeToolChatModel(BaseChatModel):
     delay: float = 0.0
     #: Raised (a fresh copy) instead of answering: stands in for a provider outage.
     error: Exception | None = None
+    #: Report token usage on answers (False: like many local models, none).
+    report_usage: bool = True
 
     _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _finished: list[None] = PrivateAttr(default_factory=list)  # one entry per finished call (append is atomic)
@@ -233,7 +235,7 @@ class FakeToolChatModel(BaseChatModel):
                 "input_tokens": input_tokens,
                 "output_tokens": output_tokens,
                 "total_tokens": input_tokens + output_tokens,
-            },
+            } if self.report_usage else None,
             response_metadata={
                 "model_name": self.model_name,
                 "finish_reason": "tool_calls" if tool_calls else "stop",
