@@ -18,26 +18,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import aclosing, closing, nullcontext
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
-from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    ChatMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-)
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -54,25 +43,18 @@ from pydantic import (
 
 from routellm_core import Router, RoutingDecision, routed_text
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
-from routellm_core.errors import ConversationError, RouteLLMError
+from routellm_core.errors import RouteLLMError
 from routellm_core.ledger import Price, RoutingLedger
 from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger, check_router_spec
 from routellm_core.routing.settings import calibration_texts
 from routellm_core.usage import Usage
 
+from . import delegate
+from .delegate import Call
 from .inner import InnerModel, TRACING_KWARGS, binding_kwargs, intersect_profiles, split_structured, unwrap
-from .responses import (
-    ChunkAnnotator,
-    UsageCounter,
-    aiter_list,
-    annotate_result,
-    areport_tokens,
-    report_tokens,
-    result_as_chunk,
-    result_usage,
-    run_manager_kwarg,
-)
-from .structured import ROUTING_KEY, ParserByRoute, attach_parser
+from .messages import check_conversation, role_of, sticky_hint
+from .responses import UsageCounter, result_usage
+from .structured import ParserByRoute, attach_parser
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +63,6 @@ _T = TypeVar("_T")
 ROLES = ("strong", "weak")
 Role = Literal["strong", "weak"]
 
-#: The call kwarg that carries, per inner model, what `bind_tools` / `with_structured_output` bound.
-BINDINGS_KEY = "routellm_bindings"
-
 #: LangChain's standard sampling and client settings belong to the inner models: a routed model has
 #: none of its own. Passed to the wrapper they are dropped with a warning (the standard test suite
 #: passes them to every chat model); any other unknown argument is an error.
@@ -91,17 +70,6 @@ INNER_MODEL_SETTINGS = ("temperature", "max_tokens", "timeout", "max_retries", "
 
 # Building an engine is cheap, but each must exist once per settings even under concurrent calls.
 _ENGINE_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class _Call:
-    """What one call hands the chosen inner model (or, after a failure, the other one)."""
-
-    messages: list[BaseMessage]
-    stop: list[str] | None
-    run_manager: Any
-    kwargs: dict[str, Any]
-    bindings: dict[str, Any]
 
 
 class RoutingState:
@@ -368,11 +336,11 @@ class RoutedChatModel(BaseChatModel):
         return (await self._aroute(self._as_messages(input), model, threshold, live=False)).decision
 
     def _route(self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool) -> Route:
-        _check_conversation(messages)
+        check_conversation(messages)
         engine = self._engine()
         forced = engine.forced_role(self.route if model is None else model, self._names())
-        pairs = [(_role(m), m.content) for m in messages]
-        return engine.decide(pairs, model=forced, threshold=threshold, live=live, sticky_hint=self._sticky_hint(messages))
+        pairs = [(role_of(m), m.content) for m in messages]
+        return engine.decide(pairs, model=forced, threshold=threshold, live=live, sticky_hint=sticky_hint(messages, self._names(), self.router_name))
 
     async def _aroute(
         self, messages: list[BaseMessage], model: str | None, threshold: float | None, *, live: bool
@@ -383,34 +351,8 @@ class RoutedChatModel(BaseChatModel):
     def _names(self) -> dict[str, str]:
         return {role: self._inner(role).name for role in ROLES}
 
-    def _sticky_hint(self, messages: list[BaseMessage]) -> RoutingDecision | None:
-        """The decision of the answer that made the tool calls this conversation ends with, read from
-        its metadata: a tool-calling turn resumed elsewhere (another process, a saved LangGraph
-        state) stays on its model."""
-        if not messages or not isinstance(messages[-1], ToolMessage):
-            return None
-        for message in reversed(messages):
-            if isinstance(message, ToolMessage):
-                continue
-            if not isinstance(message, AIMessage) or not message.tool_calls:
-                return None
-            previous = message.response_metadata.get(ROUTING_KEY)
-            if not isinstance(previous, dict) or previous.get("model") not in ROLES:
-                return None
-            role = previous["model"]
-            if previous.get("model_name") != self._inner(role).name:
-                return None  # made by another routed model
-            return RoutingDecision(
-                model=role,
-                win_probability=_as_float(previous.get("win_probability")),
-                threshold=_as_float(previous.get("threshold")),
-                router=self.router_name,
-                reason="sticky",
-            )
-        return None
-
     def _routed_text(self, messages: list[BaseMessage]) -> str:
-        return routed_text([(_role(m), m.content) for m in messages], scope=self.scope)
+        return routed_text([(role_of(m), m.content) for m in messages], scope=self.scope)
 
     def _as_messages(self, input: Any) -> list[BaseMessage]:
         if isinstance(input, list) and all(isinstance(m, BaseMessage) for m in input):
@@ -426,7 +368,7 @@ class RoutedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        model, threshold, call = delegate.prepare_call(messages, stop, run_manager, kwargs)
         route = self._route(messages, model, threshold, live=True)
         route, result = self._with_fallback(route, lambda chosen: self._delegate_generate(chosen, call))
         self._record(route, result_usage(messages, result))
@@ -439,7 +381,7 @@ class RoutedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        model, threshold, call = delegate.prepare_call(messages, stop, run_manager, kwargs)
         route = await self._aroute(messages, model, threshold, live=True)
         route, result = await self._awith_fallback(route, lambda chosen: self._adelegate_generate(chosen, call))
         self._record(route, result_usage(messages, result))
@@ -452,7 +394,7 @@ class RoutedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        model, threshold, call = delegate.prepare_call(messages, stop, run_manager, kwargs)
         route = self._route(messages, model, threshold, live=True)
 
         def start(chosen: Route) -> tuple[Iterator[ChatGenerationChunk], ChatGenerationChunk | None]:
@@ -461,7 +403,7 @@ class RoutedChatModel(BaseChatModel):
             return chunks, next(chunks, None)
 
         route, (chunks, first) = self._with_fallback(route, start)
-        yield from self._pass_on(route, first, chunks, messages)
+        yield from delegate.pass_on(route, first, chunks, UsageCounter(messages), self._record, self._attach)
 
     async def _astream(
         self,
@@ -470,7 +412,7 @@ class RoutedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        model, threshold, call = _prepare_call(messages, stop, run_manager, kwargs)
+        model, threshold, call = delegate.prepare_call(messages, stop, run_manager, kwargs)
         route = await self._aroute(messages, model, threshold, live=True)
 
         async def start(chosen: Route) -> tuple[AsyncIterator[ChatGenerationChunk], ChatGenerationChunk | None]:
@@ -478,7 +420,7 @@ class RoutedChatModel(BaseChatModel):
             return chunks, await anext(chunks, None)
 
         route, (chunks, first) = await self._awith_fallback(route, start)
-        async for chunk in self._apass_on(route, first, chunks, messages):
+        async for chunk in delegate.apass_on(route, first, chunks, UsageCounter(messages), self._record, self._attach):
             yield chunk
 
     def _with_fallback(self, route: Route, attempt: Callable[[Route], _T]) -> tuple[Route, _T]:
@@ -495,129 +437,28 @@ class RoutedChatModel(BaseChatModel):
     def _record(self, route: Route, usage: Usage) -> None:
         self._engine().record(route, usage)
 
-    def _pass_on(
-        self,
-        route: Route,
-        first: ChatGenerationChunk | None,
-        chunks: Iterator[ChatGenerationChunk],
-        sent: list[BaseMessage],
-    ) -> Iterator[ChatGenerationChunk]:
-        """Yield a stream that has started answering; record it once, however it ends (read to the
-        end, stopped by the caller, cancelled or failed), with the usage its chunks carried."""
-        usage = UsageCounter(sent)
-        try:
-            with closing(chunks):
-                if first is not None:
-                    usage.add(first)
-                    yield first
-                for chunk in chunks:
-                    usage.add(chunk)
-                    yield chunk
-        except Exception as error:
-            self._attach(error, route)
-            raise
-        finally:
-            self._record(route, usage.total())
-
-    async def _apass_on(
-        self,
-        route: Route,
-        first: ChatGenerationChunk | None,
-        chunks: AsyncIterator[ChatGenerationChunk],
-        sent: list[BaseMessage],
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        usage = UsageCounter(sent)
-        try:
-            async with aclosing(chunks):
-                if first is not None:
-                    usage.add(first)
-                    yield first
-                async for chunk in chunks:
-                    usage.add(chunk)
-                    yield chunk
-        except Exception as error:
-            self._attach(error, route)
-            raise
-        finally:
-            self._record(route, usage.total())
-
     def _attach(self, error: BaseException, route: Route) -> None:
         self._engine().attach(error, route, self._inner(route.model).name)
 
     # ---- delegate: one call of the chosen model, under the wrapper's run ----------------------
 
-    def _start_call(self, route: Route, call: _Call) -> tuple[InnerModel, list[str] | None, dict[str, Any]]:
+    def _start_call(self, route: Route, call: Call) -> tuple[InnerModel, list[str] | None, dict[str, Any]]:
         """The chosen model, the stop sequences and the kwargs to call it with."""
         inner = self._inner(route.model)
         kwargs = {**inner.bound_kwargs, **call.bindings.get(route.model, {}), **call.kwargs}
         return inner, call.stop if call.stop is not None else self.stop, kwargs
 
-    def _delegate_generate(self, route: Route, call: _Call) -> ChatResult:
-        inner, stop, kwargs = self._start_call(route, call)
-        chat = inner.model
-        if chat.rate_limiter:
-            chat.rate_limiter.acquire(blocking=True)
-        if chat._should_stream(async_api=False, **kwargs):
-            # The inner model streams even when invoked (streaming=True): keep its token stream.
-            chunks = report_tokens(chat._stream(call.messages, stop=stop, **kwargs), call.run_manager)
-            result = generate_from_stream(chunks)
-        else:
-            result = chat._generate(
-                call.messages, stop=stop, **run_manager_kwarg(chat._generate, call.run_manager), **kwargs
-            )
-        return annotate_result(result, route, inner.name)
+    def _delegate_generate(self, route: Route, call: Call) -> ChatResult:
+        return delegate.generate(route, call, *self._start_call(route, call))
 
-    async def _adelegate_generate(self, route: Route, call: _Call) -> ChatResult:
-        inner, stop, kwargs = self._start_call(route, call)
-        chat = inner.model
-        if chat.rate_limiter:
-            await chat.rate_limiter.aacquire(blocking=True)
-        if chat._should_stream(async_api=True, **kwargs):
-            chunks = areport_tokens(chat._astream(call.messages, stop=stop, **kwargs), call.run_manager)
-            result = await agenerate_from_stream(chunks)
-        else:
-            result = await chat._agenerate(
-                call.messages, stop=stop, **run_manager_kwarg(chat._agenerate, call.run_manager), **kwargs
-            )
-        return annotate_result(result, route, inner.name)
+    async def _adelegate_generate(self, route: Route, call: Call) -> ChatResult:
+        return await delegate.agenerate(route, call, *self._start_call(route, call))
 
-    def _delegate_stream(self, route: Route, call: _Call) -> Iterator[ChatGenerationChunk]:
-        inner, stop, kwargs = self._start_call(route, call)
-        chat = inner.model
-        if chat.rate_limiter:
-            chat.rate_limiter.acquire(blocking=True)
-        if chat._should_stream(async_api=False, **{**kwargs, "stream": True}):
-            chunks = chat._stream(call.messages, stop=stop, run_manager=call.run_manager, **kwargs)
-        else:  # the inner model cannot stream: its whole answer is one chunk
-            result = chat._generate(
-                call.messages, stop=stop, **run_manager_kwarg(chat._generate, call.run_manager), **kwargs
-            )
-            chunks = iter([result_as_chunk(result)])
-        annotate = ChunkAnnotator(route, inner.name)
-        with _closing(chunks):  # a caller that stops reading closes the inner stream too
-            for chunk in chunks:
-                yield annotate(chunk)
-        if (closing_chunk := annotate.closing_chunk()) is not None:
-            yield closing_chunk
+    def _delegate_stream(self, route: Route, call: Call) -> Iterator[ChatGenerationChunk]:
+        return delegate.stream(route, call, *self._start_call(route, call))
 
-    async def _adelegate_stream(self, route: Route, call: _Call) -> AsyncIterator[ChatGenerationChunk]:
-        inner, stop, kwargs = self._start_call(route, call)
-        chat = inner.model
-        if chat.rate_limiter:
-            await chat.rate_limiter.aacquire(blocking=True)
-        if chat._should_stream(async_api=True, **{**kwargs, "stream": True}):
-            chunks = chat._astream(call.messages, stop=stop, run_manager=call.run_manager, **kwargs)
-        else:
-            result = await chat._agenerate(
-                call.messages, stop=stop, **run_manager_kwarg(chat._agenerate, call.run_manager), **kwargs
-            )
-            chunks = aiter_list([result_as_chunk(result)])
-        annotate = ChunkAnnotator(route, inner.name)
-        async with _aclosing(chunks):
-            async for chunk in chunks:
-                yield annotate(chunk)
-        if (closing_chunk := annotate.closing_chunk()) is not None:
-            yield closing_chunk
+    def _adelegate_stream(self, route: Route, call: Call) -> AsyncIterator[ChatGenerationChunk]:
+        return delegate.astream(route, call, *self._start_call(route, call))
 
     # ---- tools and structured output ---------------------------------------------------------
 
@@ -644,7 +485,7 @@ class RoutedChatModel(BaseChatModel):
             except NotImplementedError as error:
                 raise NotImplementedError(f"the {role} model ({inner.name}) does not support bind_tools") from error
             bindings[role] = binding_kwargs(bound, inner, "bind_tools")
-        return self.bind(**{BINDINGS_KEY: bindings}, **tracing)
+        return self.bind(**{delegate.BINDINGS_KEY: bindings}, **tracing)
 
     def with_structured_output(
         self,
@@ -680,39 +521,12 @@ class RoutedChatModel(BaseChatModel):
             methods["strong"] if methods["strong"] == methods["weak"] else f"strong: {methods['strong']}, weak: {methods['weak']}"
         )
         traced = {"kwargs": {"method": traced_method, **({"strict": strict} if strict is not None else {})}, "schema": schema}
-        llm = self.bind(**{BINDINGS_KEY: bindings}, ls_structured_output_format=traced)
+        llm = self.bind(**{delegate.BINDINGS_KEY: bindings}, ls_structured_output_format=traced)
         return attach_parser(llm, ParserByRoute(parsers), include_raw=include_raw)
 
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def _role(message: BaseMessage) -> str:
-    """The conversation role the core expects for a LangChain message."""
-    if isinstance(message, HumanMessage):
-        return "user"
-    if isinstance(message, AIMessage):
-        return "assistant"
-    if isinstance(message, SystemMessage):
-        return "system"
-    if isinstance(message, ToolMessage):
-        return "tool"
-    if isinstance(message, ChatMessage):
-        return message.role
-    return message.type
-
-
-def _check_conversation(messages: list[BaseMessage]) -> None:
-    """Refuse what no model can answer: no messages, or content that is neither text nor blocks."""
-    if not messages:
-        raise ConversationError("cannot route an empty conversation: the message list is empty")
-    for i, message in enumerate(messages):
-        if message.content is not None and not isinstance(message.content, (str, list)):
-            raise ConversationError(
-                f"message {i} ({message.type}) has content of type {type(message.content).__name__}: "
-                "expected a string or a list of content blocks"
-            )
 
 
 def _check_settings(kwargs: dict[str, Any]) -> None:
@@ -723,26 +537,3 @@ def _check_settings(kwargs: dict[str, Any]) -> None:
     prompts = kwargs.get("calibration_prompts")
     shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
     RoutingSettings(**given, calibration_texts=shape)
-
-
-def _as_float(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-
-
-def _prepare_call(
-    messages: list[BaseMessage], stop: list[str] | None, run_manager: Any, kwargs: dict[str, Any]
-) -> tuple[str | None, float | None, _Call]:
-    """Take the wrapper's own per-call options (model, threshold, bindings) out of the call kwargs."""
-    kwargs = dict(kwargs)
-    model = kwargs.pop("model", None)
-    threshold = kwargs.pop("threshold", None)
-    bindings = kwargs.pop(BINDINGS_KEY, None) or {}
-    return model, threshold, _Call(messages, stop, run_manager, kwargs, bindings)
-
-
-def _closing(chunks: Iterator[Any]) -> Any:
-    return closing(chunks) if hasattr(chunks, "close") else nullcontext()
-
-
-def _aclosing(chunks: AsyncIterator[Any]) -> Any:
-    return aclosing(chunks) if hasattr(chunks, "aclose") else nullcontext()
