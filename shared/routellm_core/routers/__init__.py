@@ -8,6 +8,7 @@ from .baselines import LengthRouter, RandomRouter
 from .bert import BertClassifierRouter
 from .causal_llm import CausalLLMRouter
 from .difficulty import DifficultyRouter
+from .gated_experts import GatedExpertsRouter
 from .mf import MatrixFactorizationRouter
 from .mf_quality import QualityMFRouter
 from .sw_ranking import SWRankingRouter
@@ -16,6 +17,7 @@ __all__ = [
     "BertClassifierRouter",
     "CausalLLMRouter",
     "DifficultyRouter",
+    "GatedExpertsRouter",
     "LengthRouter",
     "MatrixFactorizationRouter",
     "QualityMFRouter",

@@ -113,29 +113,42 @@ def train_difficulty(
     return router
 
 
-def _fit_gate(router, standardised, sets, weights, mean, scale, c) -> None:
-    """Fit the source gate on standardised inputs and fold the scaling into raw-input coefficients."""
+def fit_source_gate(standardised, sets, weights, mean, scale, c) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A multinomial logistic gate P(set | inputs) fitted on standardised inputs, sets weighted by `weights`.
+
+    Returns the classes (sorted set names) and the coefficients and intercepts on raw inputs (the
+    standardisation folded in), one row per class.
+    """
     from sklearn.linear_model import LogisticRegression
 
     gate = LogisticRegression(C=c, max_iter=2000).fit(standardised, sets.astype(str), sample_weight=weights * len(weights))
     coef, intercept = gate.coef_, gate.intercept_
     if len(gate.classes_) == 2:  # sklearn keeps one row for two classes: the softmax of (0, row) is the same model
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-    if list(gate.classes_) != router.gate_sources:
-        raise RuntimeError(f"gate classes {list(gate.classes_)} differ from the router's sources {router.gate_sources}")
-    router.gate_coef_ = (coef / scale).astype(np.float32)
-    router.gate_intercept_ = (intercept - coef @ (mean / scale)).astype(np.float32)
+    return [str(c) for c in gate.classes_], coef / scale, intercept - coef @ (mean / scale)
+
+
+def _fit_gate(router, standardised, sets, weights, mean, scale, c) -> None:
+    """Fit the source gate on standardised inputs and fold the scaling into raw-input coefficients."""
+    classes, coef, intercept = fit_source_gate(standardised, sets, weights, mean, scale, c)
+    if classes != router.gate_sources:
+        raise RuntimeError(f"gate classes {classes} differ from the router's sources {router.gate_sources}")
+    router.gate_coef_ = coef.astype(np.float32)
+    router.gate_intercept_ = intercept.astype(np.float32)
 
 
 def _calibration(router, data, inputs, weights, strong, weak) -> np.ndarray:
-    """(scale, offset) mapping linear scores to P(strong beats weak); monotone by construction.
+    return score_calibration(router.linear_scores(inputs), weights, data, strong, weak)
+
+
+def score_calibration(z: np.ndarray, weights: np.ndarray, data, strong: str, weak: str) -> np.ndarray:
+    """(scale, offset) mapping training scores `z` to P(strong beats weak); monotone by construction.
 
     The scale is fixed (one standard deviation of the training scores = one logit), so the ranking is
     the learned one whatever the data: fitting the slope on the few, one-sided head-to-head outcomes of
     the pair was noisy enough to flip its sign on some cross-validation folds. The offset puts the
     median training prompt at the pair's base rate where a set holds both models (else at 0.5).
     """
-    z = router.linear_scores(inputs)
     spread = max(float(np.sqrt(np.cov(z, aweights=weights))), 1e-9)
     base_rate = 0.5
     for table in data.outcomes.values():
@@ -151,4 +164,5 @@ def _calibration(router, data, inputs, weights, strong, weak) -> np.ndarray:
     return np.array([scale, np.log(base_rate / (1 - base_rate)) - scale * float(np.median(z))], dtype=np.float32)
 
 
-__all__ = ["DifficultyConfig", "FEATURE_NAMES", "train_difficulty", "weighted_ridge"]
+__all__ = ["DifficultyConfig", "FEATURE_NAMES", "fit_source_gate", "score_calibration", "train_difficulty",
+           "weighted_ridge"]

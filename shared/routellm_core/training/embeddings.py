@@ -26,3 +26,19 @@ def embedding_lookup(texts: Sequence[str], known_texts: Sequence[str], known_vec
     except KeyError:
         return None
 
+
+
+def router_embedder(router, embedder=None):
+    """The embedder to score `router` with: `embedder` if given, else the one the router names.
+
+    None stands for the core's default (MiniLM) embedder, so routers on MiniLM keep the data layer's
+    shared vectors; a router on another embedding (a model2vec or static table) gets its own.
+    """
+    if embedder is not None:
+        return embedder
+    from ..embedding import DEFAULT_EMBEDDING_MODEL, shared_embedder
+
+    model = getattr(router, "embedding_model", None)
+    if model is None or model == DEFAULT_EMBEDDING_MODEL or getattr(router, "_embedder", None) is not None:
+        return getattr(router, "_embedder", None)
+    return shared_embedder(model)

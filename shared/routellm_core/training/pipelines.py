@@ -17,7 +17,7 @@ from ..router import Router
 from .battles import BattleSet
 from .datasets import TrainingData
 
-TRAINABLE_KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
+TRAINABLE_KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty", "gated_experts")
 
 
 def _split_options(config_cls, options: dict) -> tuple[object, dict]:
@@ -128,6 +128,21 @@ def _train_difficulty(data: TrainingData, embedder=None, show_progress=True, str
     return train_difficulty(data, config, strong, weak, embedder, show_progress)
 
 
+def _train_gated_experts(data: TrainingData, embedder=None, show_progress=True, strong=PAPER_STRONG_MODEL,
+                         weak=PAPER_WEAK_MODEL, embedding_model=None, **options):
+    from ..embedding import shared_embedder
+    from ..embedding_model2vec import DEFAULT_STATIC_EMBEDDING
+    from .gated_experts import GatedExpertsConfig, train_gated_experts
+
+    config, rest = _split_options(GatedExpertsConfig, options)
+    if rest:
+        raise ValueError(f"unknown gated_experts option(s) {sorted(rest)}")
+    if embedder is None:  # the shipped static embedding unless another is named
+        embedder = shared_embedder(embedding_model or DEFAULT_STATIC_EMBEDDING)
+    name = getattr(embedder, "model_name", None) or embedding_model or DEFAULT_STATIC_EMBEDDING
+    return train_gated_experts(data, config, strong, weak, embedder, show_progress, embedding_model=name)
+
+
 def train_router(
     kind: str,
     data: TrainingData,
@@ -144,10 +159,11 @@ def train_router(
         "bert": _train_bert,
         "causal_llm": _train_causal_llm,
         "difficulty": _train_difficulty,
+        "gated_experts": _train_gated_experts,
     }
     if kind not in trainers:
         raise ValueError(f"unknown router kind {kind!r} to train; choose one of {', '.join(TRAINABLE_KINDS)}")
-    if kind == "difficulty":
+    if kind in ("difficulty", "gated_experts"):
         options = {"strong": strong, "weak": weak, **options}
     router = trainers[kind](data, embedder=embedder, show_progress=show_progress, **options)
     router.strong_model, router.weak_model = strong, weak
@@ -161,9 +177,12 @@ def fit_and_score(kind: str, embedder=None, **options) -> Callable[[TrainingData
     """A `cross_validate` callback: train `kind` on the fold's data, score the held-out prompts."""
 
     def run(train: TrainingData, held_out: list[str]) -> np.ndarray:
+        from .embeddings import router_embedder
+
         router = train_router(kind, train, embedder=embedder, show_progress=False, **options)
         if hasattr(router, "score_with_embeddings"):
-            return router.score_with_embeddings(held_out, train.embed(held_out, embedder, progress=False))
+            vectors = train.embed(held_out, router_embedder(router, embedder), progress=False)
+            return router.score_with_embeddings(held_out, vectors)
         return router.win_probabilities(held_out)
 
     return run
