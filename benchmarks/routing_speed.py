@@ -14,7 +14,11 @@ Measured, as medians over `--repeats` runs:
   the ratio says how close to it routing gets;
 - the adapters' overhead: `RoutedChatModel.invoke` and `RoutedLLM.chat` with a trivial router
   against the inner fake model's own call;
-- whether importing each package imports torch (a fresh interpreter each).
+- whether importing each package imports torch (a fresh interpreter each);
+- the time to the first decision in a fresh process (`python -c` importing the package, loading a
+  router and routing one prompt; the median of `--startup-runs` runs, wall clock including the
+  interpreter's own start) and whether it imported torch;
+- the size of the wheel built from the working tree (`--wheel`).
 
 Learned routers come from the bundled checkpoints where present; otherwise an untrained stand-in of
 the same kind and size is built (MF and SW ranking with random weights, BERT and the causal LLM as
@@ -148,9 +152,10 @@ class Entry:
 def _load(name: str, bundled: list[str], embedding_model: str, sw_battles: int) -> tuple[str, Any]:
     from routellm_core import load_router
     from routellm_core.embedding import shared_embedder
+    from routellm_core.registry import available_routers
 
-    if name in bundled:
-        router = load_router(name)
+    if name in bundled or (bundled and name in available_routers() and name not in BASELINE_KINDS):
+        router = load_router(name)  # a bundled checkpoint, or an alias of one (`default`)
         return f"bundled ({router.kind})", router
     if name in LEARNED_KINDS + BASELINE_KINDS:
         dimension = shared_embedder(embedding_model).dimension
@@ -330,6 +335,54 @@ def check_imports(packages: tuple[str, ...] = ("routellm_core", "routellm_langch
     return results
 
 
+FIRST_DECISION_CODE = (
+    "import json, sys, time; start = time.perf_counter(); from routellm_core import load_router; "
+    "decision = load_router({name!r}).route('Prove that the square root of 2 is irrational.', 0.5); "
+    "print(json.dumps({{'in_process_seconds': time.perf_counter() - start, 'model': decision.model, "
+    "'torch': 'torch' in sys.modules}}))"
+)
+
+
+def first_decision(router: str = "default", runs: int = 5) -> dict[str, Any]:
+    """Fresh-process time to the first routing decision: median wall clock of `runs` interpreters.
+
+    Each run is `python -c` importing the package, loading `router` and routing one prompt; the wall
+    clock includes the interpreter's start, `in_process_seconds` only what follows it.
+    """
+    walls, inside, torch = [], [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", FIRST_DECISION_CODE.format(name=router)], capture_output=True,
+                              text=True, check=True)
+        walls.append(time.perf_counter() - start)
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        inside.append(figures["in_process_seconds"])
+        torch.append(figures["torch"])
+    return {"router": router, "runs": runs, "wall_seconds": statistics.median(walls),
+            "in_process_seconds": statistics.median(inside), "all_wall_seconds": [round(w, 3) for w in walls],
+            "torch": any(torch)}
+
+
+def wheel_size(repo: Path | None = None) -> dict[str, Any]:
+    """Build a wheel from a copy of the working tree (tracked and untracked, not ignored files); its size."""
+    import shutil
+    import tempfile
+
+    repo = repo or Path(__file__).resolve().parents[1]
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "src", Path(tmp) / "wheel"
+        for name in files:
+            if (repo / name).is_file():
+                (source / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(repo / name, source / name)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                        str(source)], capture_output=True, text=True, check=True)
+        (wheel,) = out.glob("*.whl")
+        return {"wheel": wheel.name, "bytes": wheel.stat().st_size, "mb": round(wheel.stat().st_size / 1e6, 2)}
+
+
 def machine_description() -> dict[str, Any]:
     import torch
 
@@ -364,15 +417,23 @@ class Settings:
     embedding_model: str | None = None
     sw_battles: int = 60_000
     adapter_calls: int = 200
+    #: Time the adapters' overhead (needs both frameworks installed).
+    adapters: bool = True
     imports: bool = True
     #: Embedding backends to time the embedding routers on (default: torch, and onnx where installed).
     backends: list[str] | None = None
     #: Columns of the static embedding (the `static` backend).
     static_dim: int = 256
+    #: Fresh processes timed to their first decision (0: skip), and with which router.
+    startup_runs: int = 5
+    startup_router: str = "default"
+    #: Build a wheel from the working tree and report its size.
+    wheel: bool = False
 
     @classmethod
     def quick(cls, **overrides) -> Settings:
-        settings = cls(repeats=1, single_prompts=8, batch_prompts=32, heavy_prompts=8, sw_battles=2_000, adapter_calls=20)
+        settings = cls(repeats=1, single_prompts=8, batch_prompts=32, heavy_prompts=8, sw_battles=2_000, adapter_calls=20,
+                       startup_runs=0)
         for key, value in overrides.items():
             setattr(settings, key, value)
         return settings
@@ -417,8 +478,10 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
                 **summary,
             }
         )
-    adapters = bench_adapters(settings.repeats, settings.adapter_calls)
+    adapters = bench_adapters(settings.repeats, settings.adapter_calls) if settings.adapters else {}
     imports = check_imports() if settings.imports else {}
+    startup = first_decision(settings.startup_router, settings.startup_runs) if settings.startup_runs else None
+    wheel = wheel_size() if settings.wheel else None
     machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return {
         "machine": machine,
@@ -429,6 +492,8 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
         "routers": rows,
         "adapters": adapters,
         "imports": imports,
+        "first_decision": startup,
+        "wheel": wheel,
         "targets": target_checks(rows),
     }
 
@@ -489,6 +554,14 @@ def tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         for package, v in result["imports"].items()
     ]
     targets = [[c["router"], c["backend"] or "—", c["metric"], c["target"], _fmt(c["value"], 2), _fmt(c["met"])] for c in result["targets"]]
+    startup = []
+    if result.get("first_decision"):
+        first = result["first_decision"]
+        startup.append([f"first decision, fresh process ({first['router']}, median of {first['runs']})",
+                        f"{first['wall_seconds']:.2f} s (in process {first['in_process_seconds']:.2f} s)",
+                        _fmt(first["torch"])])
+    if result.get("wheel"):
+        startup.append([f"wheel size ({result['wheel']['wheel']})", f"{result['wheel']['mb']:.2f} MB", "—"])
     return [
         (
             "Routing (medians over repeats)",
@@ -497,6 +570,7 @@ def tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         ),
         ("Adapter overhead, trivial router (median ms per call)", ["call", "inner model", "routed", "overhead", "<= 1 ms"], adapters),
         ("Imports (fresh interpreter)", ["package", "seconds", "imports torch", "imports sentence-transformers"], imports),
+        ("Start-up and size", ["what", "measured", "imports torch"], startup),
         ("Targets", ["router", "embedding", "metric", "target", "measured", "met"], targets),
     ]
 
@@ -550,6 +624,10 @@ def main(
     backends: str | None = typer.Option(None, help="Embedding backends, comma-separated: torch, onnx, static (default: torch, and onnx where installed)."),
     static_dim: int = typer.Option(256, min=1, help="Columns of the static embedding (the static backend)."),
     threads: int | None = typer.Option(None, min=1, help="Intra-op threads for torch and ONNX Runtime (default: one per core)."),
+    startup_runs: int | None = typer.Option(None, min=0, help="Fresh processes timed to their first decision (default 5, quick 0)."),
+    startup_router: str = typer.Option("default", help="The router the fresh-process runs load."),
+    wheel: bool = typer.Option(False, help="Build a wheel from the working tree and report its size."),
+    adapters: bool = typer.Option(True, help="Time the adapters' overhead (--no-adapters skips it)."),
     as_markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables instead of terminal tables."),
     json_path: Path | None = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
 ) -> None:
@@ -561,10 +639,12 @@ def main(
         os.environ["OMP_NUM_THREADS"] = str(threads)  # the onnx backend reads it when its session starts
     overrides = {
         key: value
-        for key, value in {"repeats": repeats, "single_prompts": single_prompts, "batch_prompts": batch_prompts}.items()
+        for key, value in {"repeats": repeats, "single_prompts": single_prompts, "batch_prompts": batch_prompts,
+                           "startup_runs": startup_runs}.items()
         if value is not None
     }
-    overrides |= {"words": words, "batch_size": batch_size, "embedding_model": embedding_model, "static_dim": static_dim}
+    overrides |= {"words": words, "batch_size": batch_size, "embedding_model": embedding_model, "static_dim": static_dim,
+                  "startup_router": startup_router, "wheel": wheel, "adapters": adapters}
     if backends:
         overrides["backends"] = [name.strip() for name in backends.split(",") if name.strip()]
     if routers:
