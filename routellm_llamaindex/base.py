@@ -14,7 +14,6 @@ and one `RoutedUsageEvent` per answered call through the instrumentation dispatc
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Union
@@ -36,13 +35,23 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from routellm_core import ConversationError, RouteLLMError, Router, RoutingDecision, routed_text, validate_threshold
+from routellm_core import RouteLLMError, Router, RoutingDecision, validate_threshold
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.decision import DECISION_ATTRIBUTE
 from routellm_core.ledger import Price, RoutingLedger
 from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger
 from routellm_core.usage import Usage
 
+from .calls import (
+    END,
+    Call,
+    calibration_texts,
+    checked_prompt,
+    decided_off_loop,
+    invoker,
+    shared_callback_manager,
+    smaller_known,
+)
 from .events import RoutedUsageEvent, RoutingDecisionEvent
 from .messages import conversation, routing_pairs
 from .usage import StreamUsage, call_usage
@@ -64,31 +73,6 @@ _REPREPARE_KWARG = "routellm_reprepare"  # rebuilds the tool-call arguments for 
 _OWN_KWARGS = (_FORCE_KWARG, _THRESHOLD_KWARG, _DECISION_KWARG, _REPREPARE_KWARG)
 
 dispatcher = get_dispatcher(__name__)
-
-#: The arguments of one inner call: {"messages": ...} or {"prompt": ..., "formatted": ...}, plus kwargs.
-Call = Dict[str, Any]
-
-
-def _decided_off_loop(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """An async tool-calling method of FunctionCallingLLM that takes its routing decision first.
-
-    Those methods prepare the call with the synchronous `_prepare_chat_with_tools`, which would
-    route on the event loop; the decision is taken in a worker thread instead and carried into it.
-    """
-
-    @functools.wraps(method)
-    async def decided(
-        self: RoutedLLM,
-        tools: Sequence["BaseTool"],
-        user_msg: Optional[Union[str, ChatMessage]] = None,
-        chat_history: Optional[List[ChatMessage]] = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        kwargs = await self._aroute_tools(user_msg, chat_history, kwargs)
-        return await method(self, tools, user_msg, chat_history, *args, **kwargs)
-
-    return decided
 
 
 class RoutedLLM(FunctionCallingLLM):
@@ -186,7 +170,7 @@ class RoutedLLM(FunctionCallingLLM):
         settings = RoutingSettings(
             threshold=threshold,
             strong_fraction=strong_fraction,
-            calibration_texts=None if calibration_prompts is None else _calibration_texts(calibration_prompts),
+            calibration_texts=None if calibration_prompts is None else calibration_texts(calibration_prompts),
             adaptive=adaptive,
             budget=budget,
             fallback=fallback,
@@ -207,7 +191,7 @@ class RoutedLLM(FunctionCallingLLM):
             on_router_error=on_router_error,
             default_model=default_model,
             adaptive=settings.live,
-            callback_manager=callback_manager or _shared_callback_manager(strong, weak),
+            callback_manager=callback_manager or shared_callback_manager(strong, weak),
             **kwargs,
         )
         self._engine = engine
@@ -234,8 +218,8 @@ class RoutedLLM(FunctionCallingLLM):
         """Capabilities both inner LLMs share: chat / function calling only if both have it."""
         strong, weak = self.strong.metadata, self.weak.metadata
         return LLMMetadata(
-            context_window=_smaller_known(strong.context_window, weak.context_window),
-            num_output=_smaller_known(strong.num_output, weak.num_output),
+            context_window=smaller_known(strong.context_window, weak.context_window),
+            num_output=smaller_known(strong.num_output, weak.num_output),
             is_chat_model=strong.is_chat_model and weak.is_chat_model,
             is_function_calling_model=self._is_function_calling(),
             model_name=f"routellm({strong.model_name}|{weak.model_name})",
@@ -438,12 +422,12 @@ class RoutedLLM(FunctionCallingLLM):
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str
     ) -> Any:
         """Call the chosen LLM's `method` (with fallback); tag the answer and count it in the ledger."""
-        return self._answered(*self._with_fallback(route, call, reprepare, _invoker(method)))
+        return self._answered(*self._with_fallback(route, call, reprepare, invoker(method)))
 
     async def _adelegate(
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str
     ) -> Any:
-        return self._answered(*await self._awith_fallback(route, call, reprepare, _invoker(method)))
+        return self._answered(*await self._awith_fallback(route, call, reprepare, invoker(method)))
 
     def _answered(self, route: Route, llm: LLM, call: Call, response: Any) -> Any:
         """A whole answer: counted in the ledger, tagged with the route that produced it."""
@@ -456,19 +440,19 @@ class RoutedLLM(FunctionCallingLLM):
         """Stream from the chosen LLM. Until its first chunk arrives a failure can still fall back;
         later ones propagate (with the decision attached). Usage is recorded exactly once: when the
         stream ends, is closed early, or fails after its first chunk."""
-        start = _invoker(method)
+        start = invoker(method)
 
         def first_chunk(llm: LLM, call: Call) -> tuple[Generator, Any]:
             stream = start(llm, call)
-            return stream, next(stream, _END)
+            return stream, next(stream, END)
 
         route, llm, call, (stream, response) = self._with_fallback(route, call, reprepare, first_chunk)
         meta, usage = route.metadata(llm.metadata.model_name), StreamUsage(call)
         try:
-            while response is not _END:
+            while response is not END:
                 usage.add(response)
                 yield self._tag(response, meta)
-                response = next(stream, _END)
+                response = next(stream, END)
         except Exception as exc:
             self._engine.attach(exc, route, llm.metadata.model_name)
             raise
@@ -480,19 +464,19 @@ class RoutedLLM(FunctionCallingLLM):
     async def _adelegate_stream(
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str
     ) -> AsyncGenerator:
-        start = _invoker(method)
+        start = invoker(method)
 
         async def first_chunk(llm: LLM, call: Call) -> tuple[AsyncGenerator, Any]:
             stream = await start(llm, call)
-            return stream, await anext(stream, _END)
+            return stream, await anext(stream, END)
 
         route, llm, call, (stream, response) = await self._awith_fallback(route, call, reprepare, first_chunk)
         meta, usage = route.metadata(llm.metadata.model_name), StreamUsage(call)
         try:
-            while response is not _END:
+            while response is not END:
                 usage.add(response)
                 yield self._tag(response, meta)
-                response = await anext(stream, _END)
+                response = await anext(stream, END)
         except Exception as exc:
             self._engine.attach(exc, route, llm.metadata.model_name)
             raise
@@ -512,11 +496,11 @@ class RoutedLLM(FunctionCallingLLM):
         return self._delegate_stream(route, {"messages": messages, **kwargs}, reprepare, "stream_chat")
 
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        route, kwargs, _ = self._route(_checked_prompt(prompt), kwargs)
+        route, kwargs, _ = self._route(checked_prompt(prompt), kwargs)
         return self._delegate(route, {"prompt": prompt, "formatted": formatted, **kwargs}, None, "complete")
 
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        route, kwargs, _ = self._route(_checked_prompt(prompt), kwargs)
+        route, kwargs, _ = self._route(checked_prompt(prompt), kwargs)
         call = {"prompt": prompt, "formatted": formatted, **kwargs}
         return self._delegate_stream(route, call, None, "stream_complete")
 
@@ -529,13 +513,13 @@ class RoutedLLM(FunctionCallingLLM):
         return self._adelegate_stream(route, {"messages": messages, **kwargs}, reprepare, "astream_chat")
 
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        route, kwargs, _ = await self._aroute(_checked_prompt(prompt), kwargs)
+        route, kwargs, _ = await self._aroute(checked_prompt(prompt), kwargs)
         return await self._adelegate(route, {"prompt": prompt, "formatted": formatted, **kwargs}, None, "acomplete")
 
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        route, kwargs, _ = await self._aroute(_checked_prompt(prompt), kwargs)
+        route, kwargs, _ = await self._aroute(checked_prompt(prompt), kwargs)
         call = {"prompt": prompt, "formatted": formatted, **kwargs}
         return self._adelegate_stream(route, call, None, "astream_complete")
 
@@ -581,8 +565,8 @@ class RoutedLLM(FunctionCallingLLM):
         return {**kwargs, _DECISION_KWARG: route}
 
     # FunctionCallingLLM's own async tool-calling methods, deciding off the event loop first.
-    achat_with_tools = _decided_off_loop(FunctionCallingLLM.achat_with_tools)
-    astream_chat_with_tools = _decided_off_loop(FunctionCallingLLM.astream_chat_with_tools)
+    achat_with_tools = decided_off_loop(FunctionCallingLLM.achat_with_tools)
+    astream_chat_with_tools = decided_off_loop(FunctionCallingLLM.astream_chat_with_tools)
 
     def _validate_chat_with_tools_response(
         self,
@@ -608,66 +592,3 @@ class RoutedLLM(FunctionCallingLLM):
         if not isinstance(llm, FunctionCallingLLM):
             raise RouteLLMError(f"the inner LLM that answered ({type(llm).__name__}) cannot call tools")
         return llm.get_tool_calls_from_response(response, error_on_no_tool_call=error_on_no_tool_call, **kwargs)
-
-
-# ---- how the wrapper calls an inner LLM ---------------------------------------------------------
-
-_END = object()  # the end of a stream
-
-
-def _invoker(method: str) -> Callable[[LLM, Call], Any]:
-    """Calls `llm.<method>` with the call's messages (or prompt) first, as LLM callback decorators expect."""
-
-    def invoke(llm: LLM, call: Call) -> Any:
-        first = "messages" if "messages" in call else "prompt"
-        return getattr(llm, method)(call[first], **{k: v for k, v in call.items() if k != first})
-
-    return invoke
-
-
-def _checked_prompt(prompt: Any) -> str:
-    if not isinstance(prompt, str):
-        raise ConversationError(f"a completion prompt must be a string, got {type(prompt).__name__}")
-    return prompt
-
-
-# ---- construction checks ---------------------------------------------------------------------
-
-
-def _calibration_texts(prompts: Any) -> List[str]:
-    """The routed texts of calibration prompts (strings, or chat-message lists)."""
-    if isinstance(prompts, str):
-        raise RouteLLMError("calibration_prompts must be a list of prompts, not one string")
-    texts = []
-    for prompt in prompts:
-        if isinstance(prompt, str):
-            texts.append(routed_text(prompt))
-        elif isinstance(prompt, (list, tuple)) and all(isinstance(m, ChatMessage) for m in prompt):
-            texts.append(routed_text(routing_pairs(prompt)))
-        else:
-            raise RouteLLMError(
-                f"calibration_prompts must hold strings or lists of ChatMessage, got {type(prompt).__name__}"
-            )
-    return texts
-
-
-def _smaller_known(a: int, b: int) -> int:
-    """The smaller of two sizes, ignoring unknown ones (-1 or 0 sentinels)."""
-    known = [v for v in (a, b) if v is not None and v > 0]
-    return min(known) if known else a
-
-
-def _shared_callback_manager(strong: LLM, weak: LLM) -> Optional[CallbackManager]:
-    """The manager the wrapper and both inner LLMs share: theirs if common, else their handlers merged."""
-    if strong.callback_manager is weak.callback_manager:
-        return strong.callback_manager
-    handlers: list = []
-    for manager in (strong.callback_manager, weak.callback_manager):
-        for handler in getattr(manager, "handlers", []):
-            if not any(handler is known for known in handlers):
-                handlers.append(handler)
-    if not handlers:
-        return None
-    manager = CallbackManager([])
-    manager.handlers = handlers
-    return manager

@@ -1,0 +1,105 @@
+"""How `RoutedLLM` calls an inner LLM, and the small checks its constructor makes.
+
+Kept apart from `base.py`, which holds the LLM's own surface: these translate between LlamaIndex's
+call shapes (messages or a prompt, the tool-calling preparation) and the routing engine's.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.llms.llm import LLM
+
+from routellm_core import ConversationError, RouteLLMError, routed_text
+
+from .messages import routing_pairs
+
+if TYPE_CHECKING:
+    from llama_index.core.tools import BaseTool
+
+#: The arguments of one inner call: {"messages": ...} or {"prompt": ..., "formatted": ...}, plus kwargs.
+Call = Dict[str, Any]
+
+
+def decided_off_loop(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """An async tool-calling method of FunctionCallingLLM that takes its routing decision first.
+
+    Those methods prepare the call with the synchronous `_prepare_chat_with_tools`, which would
+    route on the event loop; the decision is taken in a worker thread instead and carried into it.
+    """
+
+    @functools.wraps(method)
+    async def decided(
+        self: Any,
+        tools: Sequence["BaseTool"],
+        user_msg: Optional[Union[str, ChatMessage]] = None,
+        chat_history: Optional[List[ChatMessage]] = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs = await self._aroute_tools(user_msg, chat_history, kwargs)
+        return await method(self, tools, user_msg, chat_history, *args, **kwargs)
+
+    return decided
+
+
+END = object()  # the end of a stream
+
+
+def invoker(method: str) -> Callable[[LLM, Call], Any]:
+    """Calls `llm.<method>` with the call's messages (or prompt) first, as LLM callback decorators expect."""
+
+    def invoke(llm: LLM, call: Call) -> Any:
+        first = "messages" if "messages" in call else "prompt"
+        return getattr(llm, method)(call[first], **{k: v for k, v in call.items() if k != first})
+
+    return invoke
+
+
+def checked_prompt(prompt: Any) -> str:
+    if not isinstance(prompt, str):
+        raise ConversationError(f"a completion prompt must be a string, got {type(prompt).__name__}")
+    return prompt
+
+
+def calibration_texts(prompts: Any) -> List[str]:
+    """The routed texts of calibration prompts (strings, or chat-message lists)."""
+    if isinstance(prompts, str):
+        raise RouteLLMError("calibration_prompts must be a list of prompts, not one string")
+    texts = []
+    for prompt in prompts:
+        if isinstance(prompt, str):
+            texts.append(routed_text(prompt))
+        elif isinstance(prompt, (list, tuple)) and all(isinstance(m, ChatMessage) for m in prompt):
+            texts.append(routed_text(routing_pairs(prompt)))
+        else:
+            raise RouteLLMError(
+                f"calibration_prompts must hold strings or lists of ChatMessage, got {type(prompt).__name__}"
+            )
+    return texts
+
+
+def smaller_known(a: int, b: int) -> int:
+    """The smaller of two sizes, ignoring unknown ones (-1 or 0 sentinels)."""
+    known = [v for v in (a, b) if v is not None and v > 0]
+    return min(known) if known else a
+
+
+def shared_callback_manager(strong: LLM, weak: LLM) -> Optional[CallbackManager]:
+    """The manager the wrapper and both inner LLMs share: theirs if common, else their handlers merged."""
+    if strong.callback_manager is weak.callback_manager:
+        return strong.callback_manager
+    handlers: list = []
+    for manager in (strong.callback_manager, weak.callback_manager):
+        for handler in getattr(manager, "handlers", []):
+            if not any(handler is known for known in handlers):
+                handlers.append(handler)
+    if not handlers:
+        return None
+    manager = CallbackManager([])
+    manager.handlers = handlers
+    return manager
