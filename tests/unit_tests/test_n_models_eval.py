@@ -158,10 +158,18 @@ def router_dir(tmp_path_factory, tiny_st_dir, one_thread):
 
     folder = tmp_path_factory.mktemp("nm_router")
     make_table(80).to_csv(folder / "train.csv", index=False)
-    router = train_on_outcomes(load_per_model_outcomes(folder / "train.csv"), embedder=Embedder(str(tiny_st_dir)),
-                               show_progress=False, dim=4, epochs=5, text_span="head")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROUTELLM_CACHE_DIR", str(folder / "cache"))
+        router = train_on_outcomes(load_per_model_outcomes(folder / "train.csv"), embedder=Embedder(str(tiny_st_dir)),
+                                   show_progress=False, dim=4, epochs=5, text_span="head")
     router.save(folder / "router")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def cache_here(tmp_path, monkeypatch):
+    """Embeddings and score caches of these tests stay in the test's folder."""
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def test_train_command_writes_a_checkpoint(tmp_path, monkeypatch):

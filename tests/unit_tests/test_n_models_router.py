@@ -25,10 +25,12 @@ OPTIONS = dict(dim=8, epochs=40, batch_size=32, input_dropout=0.0, weight_decay=
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, one_thread):
-    path = tmp_path_factory.mktemp("outcomes") / "train.csv"
-    make_table(160).to_csv(path, index=False)
-    outcomes = load_per_model_outcomes(path)
-    return train_on_outcomes(outcomes, embedder=HashingEmbedder(), show_progress=False, **OPTIONS)
+    folder = tmp_path_factory.mktemp("outcomes")
+    make_table(160).to_csv(folder / "train.csv", index=False)
+    outcomes = load_per_model_outcomes(folder / "train.csv")
+    with pytest.MonkeyPatch.context() as patch:  # training embeddings go to a disk cache: keep it here
+        patch.setenv("ROUTELLM_CACHE_DIR", str(folder / "cache"))
+        return train_on_outcomes(outcomes, embedder=HashingEmbedder(), show_progress=False, **OPTIONS)
 
 
 def test_the_router_learns_which_model_solves_which_prompt(trained):
