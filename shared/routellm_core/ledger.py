@@ -7,9 +7,8 @@ LangChain callback handler and LlamaIndex event handler feed it for models built
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .decision import ModelChoice
 
 
 @dataclass(frozen=True)
@@ -40,22 +39,43 @@ class ModelUsage:
 
 @dataclass(frozen=True)
 class LedgerSnapshot:
-    """A consistent copy of the ledger's totals."""
+    """A consistent copy of the ledger's totals: usage and price per model, in the ledger's order
+    (for two models "strong" and "weak"; for N, each model's name, cheapest first)."""
 
-    strong: ModelUsage
-    weak: ModelUsage
+    usage: dict[str, ModelUsage]
+    prices: dict[str, Price]
     cost: float
+    #: The cost had every call gone to the dearest model ("strong"), with the same token counts.
     always_strong_cost: float
-    strong_price: Price = field(default_factory=Price)
-    weak_price: Price = field(default_factory=Price)
+
+    @property
+    def strong(self) -> ModelUsage:
+        return self.usage.get("strong", ModelUsage())
+
+    @property
+    def weak(self) -> ModelUsage:
+        return self.usage.get("weak", ModelUsage())
+
+    @property
+    def strong_price(self) -> Price:
+        return self.prices.get("strong", Price())
+
+    @property
+    def weak_price(self) -> Price:
+        return self.prices.get("weak", Price())
 
     @property
     def calls(self) -> int:
-        return self.strong.calls + self.weak.calls
+        return sum(u.calls for u in self.usage.values())
 
     @property
     def strong_share(self) -> float:
-        return self.strong.calls / self.calls if self.calls else 0.0
+        """The share of calls the dearest model answered ("strong" for two models)."""
+        dearest = list(self.usage)[-1] if "strong" not in self.usage else "strong"
+        return self.usage[dearest].calls / self.calls if self.calls else 0.0
+
+    def share(self, model: str) -> float:
+        return self.usage[model].calls / self.calls if self.calls else 0.0
 
     @property
     def saving(self) -> float:
@@ -63,16 +83,13 @@ class LedgerSnapshot:
         return self.always_strong_cost - self.cost
 
     def as_dict(self) -> dict:
-        return {
-            "calls": self.calls,
-            "strong_calls": self.strong.calls,
-            "weak_calls": self.weak.calls,
+        out: dict = {"calls": self.calls}
+        for name, usage in self.usage.items():
+            out |= {f"{name}_calls": usage.calls, f"{name}_input_tokens": usage.input_tokens,
+                    f"{name}_output_tokens": usage.output_tokens}
+        return out | {
             "strong_share": self.strong_share,
-            "strong_input_tokens": self.strong.input_tokens,
-            "strong_output_tokens": self.strong.output_tokens,
-            "weak_input_tokens": self.weak.input_tokens,
-            "weak_output_tokens": self.weak.output_tokens,
-            "estimated_calls": self.strong.estimated_calls + self.weak.estimated_calls,
+            "estimated_calls": sum(u.estimated_calls for u in self.usage.values()),
             "cost": self.cost,
             "always_strong_cost": self.always_strong_cost,
             "saving": self.saving,
@@ -80,25 +97,49 @@ class LedgerSnapshot:
 
 
 class RoutingLedger:
-    """Counts routed calls and their usage; prices are optional (cost 0 without them).
+    """Counts routed calls and their usage per model; prices are optional (cost 0 without them).
 
-    The always-strong cost prices every call's tokens at the strong model's price: the same token
-    counts, sent to the strong model (an estimate, since the strong model would answer differently).
+    Two models: `RoutingLedger(strong_price, weak_price)`, models "strong" and "weak". N models:
+    `RoutingLedger(prices={"mini": Price(...), "large": Price(...)})`, cheapest first.
+    The always-strong cost prices every call's tokens at the dearest model's price: the same token
+    counts, sent to that model (an estimate, since it would answer differently).
     """
 
-    def __init__(self, strong_price: Price | None = None, weak_price: Price | None = None):
-        self.strong_price = strong_price or Price()
-        self.weak_price = weak_price or Price()
+    def __init__(
+        self, strong_price: Price | None = None, weak_price: Price | None = None, *, prices: dict[str, Price] | None = None
+    ):
+        if prices is None:
+            prices = {"weak": weak_price or Price(), "strong": strong_price or Price()}
+        elif strong_price is not None or weak_price is not None:
+            raise ValueError("give prices= for N models, or strong_price / weak_price for two, not both")
+        if not prices:
+            raise ValueError("a ledger needs at least one model")
+        for name, price in prices.items():
+            if not isinstance(price, Price):
+                raise ValueError(f"the price of {name!r} must be a routellm_core.ledger.Price, got {type(price).__name__}")
+        self.prices = dict(prices)
         self._lock = threading.Lock()
-        self._usage = {"strong": ModelUsage(), "weak": ModelUsage()}
+        self._usage = {name: ModelUsage() for name in self.prices}
+
+    @property
+    def strong_price(self) -> Price:
+        return self.prices.get("strong", Price())
+
+    @property
+    def weak_price(self) -> Price:
+        return self.prices.get("weak", Price())
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.prices)
 
     def record(
-        self, model: ModelChoice, input_tokens: int = 0, output_tokens: int = 0, estimated: bool = False
+        self, model: str, input_tokens: int = 0, output_tokens: int = 0, estimated: bool = False
     ) -> None:
-        """Record one call answered by `model` ("strong" or "weak") with its token usage
-        (`estimated`: the provider reported none and the counts are an estimate)."""
+        """Record one call answered by `model` with its token usage (`estimated`: the provider
+        reported none and the counts are an estimate)."""
         if model not in self._usage:
-            raise ValueError(f"model must be 'strong' or 'weak', got {model!r}")
+            raise ValueError(f"model must be {' or '.join(map(repr, reversed(self._usage)))}, got {model!r}")
         input_tokens, output_tokens = int(input_tokens or 0), int(output_tokens or 0)
         if input_tokens < 0 or output_tokens < 0:
             raise ValueError("token counts cannot be negative")
@@ -111,19 +152,16 @@ class RoutingLedger:
 
     def snapshot(self) -> LedgerSnapshot:
         with self._lock:
-            strong = ModelUsage(**vars(self._usage["strong"]))
-            weak = ModelUsage(**vars(self._usage["weak"]))
-        cost = self.strong_price.cost(strong.input_tokens, strong.output_tokens) + self.weak_price.cost(
-            weak.input_tokens, weak.output_tokens
-        )
-        always_strong = self.strong_price.cost(
-            strong.input_tokens + weak.input_tokens, strong.output_tokens + weak.output_tokens
-        )
-        return LedgerSnapshot(strong, weak, cost, always_strong, self.strong_price, self.weak_price)
+            usage = {name: ModelUsage(**vars(u)) for name, u in self._usage.items()}
+        cost = sum(self.prices[name].cost(u.input_tokens, u.output_tokens) for name, u in usage.items())
+        dearest = self.prices["strong"] if "strong" in self.prices else max(
+            self.prices.values(), key=lambda p: p.input_per_million + p.output_per_million)
+        always_strong = dearest.cost(sum(u.input_tokens for u in usage.values()), sum(u.output_tokens for u in usage.values()))
+        return LedgerSnapshot(usage, dict(self.prices), cost, always_strong)
 
     def reset(self) -> None:
         with self._lock:
-            self._usage = {"strong": ModelUsage(), "weak": ModelUsage()}
+            self._usage = {name: ModelUsage() for name in self.prices}
 
     # A lock cannot be copied or pickled: copies and pickles carry the totals and get a lock of their own.
     def __getstate__(self) -> dict:
