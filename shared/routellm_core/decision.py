@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from .errors import RouteLLMError
 
-ModelChoice = Literal["strong", "weak"]
+#: "strong" or "weak" for two models; the model's name when routing among N models.
+ModelChoice = str
 
 #: How a decision was reached. "routed": the router's score against the threshold;
 #: "forced": the caller named the model; "sticky": reused inside a tool-calling turn;
@@ -37,7 +38,8 @@ def validate_threshold(threshold: float) -> float:
 
 @dataclass(frozen=True)
 class RoutingDecision:
-    """Which model a prompt goes to. `model` is "strong" when win_probability >= threshold."""
+    """Which model a prompt goes to. Two models: `model` is "strong" when win_probability >= threshold.
+    N models: `model` is the chosen model's name."""
 
     model: ModelChoice
     win_probability: float

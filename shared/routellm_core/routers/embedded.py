@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..embedding import DEFAULT_EMBEDDING_MODEL
+from ..model_names import model_key
 from .features import FEATURE_NAMES, prompt_features
 
 
@@ -87,11 +88,6 @@ class FeaturedEmbeddingInput(EmbeddingInput):
     def _load_feature_state(self, tensors: dict[str, np.ndarray]) -> None:
         if self.use_features:
             self.feature_mean_, self.feature_scale_ = tensors["feature_mean"], tensors["feature_scale"]
-
-
-def model_key(name: str) -> str:
-    """Model names match case-insensitively without an organisation prefix (`mistralai/...`)."""
-    return name.rsplit("/", 1)[-1].strip().lower()
 
 
 def model_index(models: list[str], name: str, role: str) -> int:

@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 from ..decision import DECISION_ATTRIBUTE, RoutingDecision, attach_decision, validate_threshold
 from ..conversation import routed_text
 from ..errors import ConversationError, RouteLLMError
-from ..ledger import RoutingLedger
+from ..ledger import Price, RoutingLedger
+from ..n_models import is_n_model_router
 from ..registry import load_router
 from ..router import Router
 from ..usage import Usage
 from .route import Route
 from .settings import ROLES, RoutingSettings, check_router_spec
-from .thresholds import ThresholdPolicy
+from .thresholds import QualityPolicy, ThresholdPolicy, TierPolicy
 from .turns import Turn, TurnMemory, current_turn
 
 logger = logging.getLogger("routellm")
@@ -27,10 +28,25 @@ logger = logging.getLogger("routellm")
 T = TypeVar("T")
 
 class RoutingEngine:
-    """The routing policy of one routed model. Thread-safe; the router loads on first use."""
+    """The routing policy of one routed model. Thread-safe; the router loads on first use.
 
-    def __init__(self, router: str | Path | Router, settings: RoutingSettings, ledger: RoutingLedger):
-        check_router_spec(router, settings)
+    Two models: decisions name "strong" or "weak". N models (`models`, names cheapest first, with
+    `prices`): decisions name the model; a scalar router splits prompts into tiers by `shares`, a
+    router that predicts each model's quality picks by quality against price.
+    """
+
+    def __init__(
+        self,
+        router: str | Path | Router,
+        settings: RoutingSettings,
+        ledger: RoutingLedger,
+        models: Sequence[str] | None = None,
+        prices: Sequence[Price] | None = None,
+    ):
+        # a quality router among N models needs no reference quantiles: it picks by quality and price
+        check_router_spec(router, None if models is not None and is_n_model_router(router) else settings)
+        self.models = _check_models(models, prices, settings)
+        self.prices = list(prices) if prices is not None else [Price() for _ in self.models]
         self.router_spec = router
         self.settings = settings
         self.ledger = ledger
@@ -57,9 +73,26 @@ class RoutingEngine:
             with self._load_lock:
                 if self._loaded is None:
                     router = load_router(self.router_spec)
-                    self._loaded = (router, ThresholdPolicy(self.settings, router))
+                    self._loaded = (router, self._policy_for(router))
                 loaded = self._loaded
         return loaded
+
+    def _policy_for(self, router: Router):
+        if not self.n_models:
+            return ThresholdPolicy(self.settings, router)
+        if is_n_model_router(router):
+            return QualityPolicy(self.settings, router, self.models, self.prices)
+        return TierPolicy(self.settings, router, self.models)
+
+    @property
+    def n_models(self) -> bool:
+        """Routing among a list of models (not the strong/weak pair)."""
+        return bool(self.models)
+
+    @property
+    def choices(self) -> list[str]:
+        """What a decision can name: the models, cheapest first ("weak", "strong" for two)."""
+        return self.models or ["weak", "strong"]
 
     @property
     def router(self) -> Router:
@@ -74,8 +107,11 @@ class RoutingEngine:
         return self._loaded is not None
 
     def threshold(self) -> float:
-        """The threshold that applies now (loads the router)."""
-        return self.policy.current
+        """The threshold that applies now (loads the router); for N models, the lowest tier's."""
+        policy = self.policy
+        if isinstance(policy, TierPolicy):
+            return policy.thresholds[0]
+        return getattr(policy, "current", math.nan)
 
     def known_threshold(self, per_call: float | None = None) -> float:
         """The threshold that applies, without loading the router (NaN if only loading can tell)."""
@@ -83,7 +119,9 @@ class RoutingEngine:
             return per_call
         if self.settings.threshold is not None:
             return self.settings.threshold
-        return self._loaded[1].current if self._loaded is not None else math.nan
+        if self._loaded is not None and isinstance(self._loaded[1], ThresholdPolicy):
+            return self._loaded[1].current
+        return math.nan
 
     # ---- decide -------------------------------------------------------------------------------
 
@@ -92,6 +130,15 @@ class RoutingEngine:
         "auto" or None. `names` maps each role to its inner model's own name."""
         if model is None or model == "auto":
             return None
+        if self.n_models:
+            if model in self.models:
+                return model
+            if model in ("strong", "weak"):  # the dearest and the cheapest model
+                return self.models[-1] if model == "strong" else self.models[0]
+            raise RouteLLMError(
+                f"model={model!r} names none of the routed models: use 'auto', 'strong' (the dearest), "
+                f"'weak' (the cheapest) or one of {', '.join(map(repr, self.models))}"
+            )
         if model in ROLES:
             return model
         matches = [role for role in ROLES if names.get(role) == model]
@@ -146,7 +193,17 @@ class RoutingEngine:
     def _routed(self, pairs: list[tuple[str, Any]], per_call: float | None, live: bool, turn: str | None) -> Route:
         text = routed_text(pairs, scope=self.settings.scope)
         if not text:
-            return Route(RoutingDecision.without_text(self.known_threshold(per_call), self.router_name), turn=turn)
+            decision = RoutingDecision.without_text(self.known_threshold(per_call), self.router_name)
+            return Route(replace(decision, model=self.choices[0]), turn=turn)
+        if self.n_models:
+            try:
+                router, policy = self.load()
+                decision = policy.choose(router, text, per_call)
+            except Exception as error:
+                if self.settings.on_router_error == "raise":
+                    raise
+                return self._fail_open(error, per_call, turn)
+            return Route(replace(decision, router=self.router_name), turn=turn)
         try:
             router, policy = self.load()
             score = router.win_probability(text)
@@ -169,7 +226,10 @@ class RoutingEngine:
             "(on_router_error='default'). Logged once per error type.",
             self.router_name, kind, error, self.settings.default_model,
         )
-        decision = RoutingDecision(model=self.settings.default_model, win_probability=math.nan,
+        model = self.settings.default_model
+        if self.n_models:
+            model = self.models[-1] if model == "strong" else self.models[0]
+        decision = RoutingDecision(model=model, win_probability=math.nan,
                                    threshold=self.known_threshold(per_call), router=self.router_name,
                                    reason="router_error")
         return Route(decision, {"error": kind}, turn)
@@ -178,7 +238,7 @@ class RoutingEngine:
 
     def fall_back(self, route: Route, error: BaseException) -> Route:
         """The route to the other model after the chosen one raised; the rest of the turn stays on it."""
-        new = route.to_other_model(error)
+        new = route.to_other_model(error, self._fallback_model(route.model))
         self._warn_once(
             f"fallback:{route.model}:{type(error).__name__}",
             "routellm: the %s model failed (%s: %.300s); the %s model answers instead (fallback=True). "
@@ -188,6 +248,12 @@ class RoutingEngine:
         if route.turn is not None:
             self.turns.put(route.turn, new.decision)
         return new
+
+    def _fallback_model(self, failed: str) -> str:
+        """The next dearer model (the next cheaper one after the dearest); the other of two."""
+        choices = self.choices
+        i = choices.index(failed)
+        return choices[i + 1] if i + 1 < len(choices) else choices[i - 1]
 
     def run(
         self,
@@ -269,3 +335,28 @@ class RoutingEngine:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["router_spec"], state["settings"], state["ledger"])
         self._loaded = state["loaded"]
+
+
+def _check_models(models: Sequence[str] | None, prices: Sequence[Price] | None, settings: RoutingSettings) -> list[str]:
+    """The N models' names (empty for the strong/weak pair), checked against the settings."""
+    if models is None:
+        if prices is not None:
+            raise RouteLLMError("prices go with models=[...]; price two models with strong_price and weak_price")
+        if settings.shares is not None:
+            raise RouteLLMError("shares split calls among models=[...]; for two models give strong_fraction")
+        return []
+    names = list(models)
+    if len(names) < 2:
+        raise RouteLLMError(f"route among at least two models, got {len(names)}")
+    if len(set(names)) != len(names):
+        raise RouteLLMError(f"the routed models need distinct names, got {names}")
+    if prices is not None and len(prices) != len(names):
+        raise RouteLLMError(f"give one price per model: {len(prices)} prices for {len(names)} models")
+    if settings.threshold is not None or settings.strong_fraction is not None or settings.live:
+        raise RouteLLMError(
+            "N models route by shares=[...] (a share per model, cheapest first) or a quality router's "
+            "price_weight; threshold, strong_fraction, adaptive and budget are for two models"
+        )
+    if settings.shares is not None and len(settings.shares) != len(names):
+        raise RouteLLMError(f"shares gives {len(settings.shares)} values for {len(names)} models")
+    return names

@@ -29,8 +29,8 @@ class Route:
         JSON-ready, with the answering inner model's own name."""
         return {**self.decision.as_metadata(model_name), **self.details}
 
-    def to_other_model(self, error: BaseException) -> Route:
-        """The route to the other model after the chosen one raised `error`."""
-        other = "weak" if self.decision.model == "strong" else "strong"
+    def to_other_model(self, error: BaseException, other: str | None = None) -> Route:
+        """The route to `other` (of two models, the other one) after the chosen one raised `error`."""
+        other = other or ("weak" if self.decision.model == "strong" else "strong")
         decision = replace(self.decision, model=other, reason="fallback")
         return Route(decision, {"fallback_from": self.decision.model, "error": type(error).__name__}, self.turn)

@@ -47,6 +47,11 @@ class RoutingSettings:
     on_router_error: Literal["default", "raise"] = "default"
     default_model: Literal["strong", "weak"] = "strong"
     scope: RoutedScope = "last_user"
+    #: N models: the share of calls each model answers, cheapest first (default: equal shares).
+    shares: tuple[float, ...] | None = None
+    #: N models with a router that predicts each model's quality: the quality a unit of price is worth
+    #: (each call goes to argmax quality - price_weight * price; 0 buys the best predicted model).
+    price_weight: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("adaptive", "fallback"):
@@ -76,6 +81,19 @@ class RoutingSettings:
                 raise RouteLLMError(f"budget must be a routellm_core.adaptive.CostBudget, got {type(self.budget).__name__}")
             if self.threshold is not None or self.strong_fraction is not None:
                 raise RouteLLMError("a cost budget sets the strong share itself: leave out threshold and strong_fraction")
+        if self.shares is not None:
+            shares = self.shares
+            if isinstance(shares, (str, bytes)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in shares
+            ):
+                raise RouteLLMError(f"shares must be numbers in [0, 1], one per model, got {shares!r}")
+            if abs(sum(shares) - 1.0) > 1e-6:
+                raise RouteLLMError(f"shares must add up to 1, got {shares!r} (sum {sum(shares):.4f})")
+            if self.threshold is not None or self.strong_fraction is not None:
+                raise RouteLLMError("shares set every model's share: leave out threshold and strong_fraction")
+            object.__setattr__(self, "shares", tuple(float(v) for v in shares))
+        if isinstance(self.price_weight, bool) or not isinstance(self.price_weight, (int, float)) or self.price_weight < 0:
+            raise RouteLLMError(f"price_weight must be a non-negative number, got {self.price_weight!r}")
         if self.threshold is not None:
             if self.adaptive:
                 raise RouteLLMError(
@@ -121,11 +139,22 @@ def build_ledger(
     budget: CostBudget | None = None,
     strong_price: Price | None = None,
     weak_price: Price | None = None,
+    model_prices: dict[str, Price] | None = None,
 ) -> RoutingLedger:
-    """The ledger a routed model feeds: the given one, the budget's, or a new one at the given prices.
+    """The ledger a routed model feeds: the given one, the budget's, or a new one at the given prices
+    (`model_prices`: N models, by name, cheapest first).
 
     Prices given beside a ledger must be the ledger's own (equal prices are fine).
     """
+    if model_prices is not None:
+        if strong_price is not None or weak_price is not None or budget is not None:
+            raise RouteLLMError("N models take prices=[...] (one per model); strong_price, weak_price and budget are for two")
+        if ledger is None:
+            return RoutingLedger(prices=model_prices)
+        if not isinstance(ledger, RoutingLedger) or ledger.models != list(model_prices):
+            raise RouteLLMError(f"the ledger must count the routed models {list(model_prices)}: build it with "
+                                "RoutingLedger(prices={name: Price(...), ...})")
+        return ledger
     for name, price in (("strong_price", strong_price), ("weak_price", weak_price)):
         if price is not None and not isinstance(price, Price):
             raise RouteLLMError(f"{name} must be a routellm_core.ledger.Price, got {type(price).__name__}")

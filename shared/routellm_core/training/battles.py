@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..routers.embedded import model_key
+from ..model_names import model_key
 
 WINNER_TARGET = {"a": 1.0, "b": 0.0, "tie": 0.5}
 
