@@ -37,8 +37,22 @@ class ModelUsage:
     estimated_calls: int = 0
 
 
+class _PairPrices:
+    """The two-model names of `prices`: "strong" and "weak"."""
+
+    prices: dict[str, Price]
+
+    @property
+    def strong_price(self) -> Price:
+        return self.prices.get("strong", Price())
+
+    @property
+    def weak_price(self) -> Price:
+        return self.prices.get("weak", Price())
+
+
 @dataclass(frozen=True)
-class LedgerSnapshot:
+class LedgerSnapshot(_PairPrices):
     """A consistent copy of the ledger's totals: usage and price per model, in the ledger's order
     (for two models "strong" and "weak"; for N, each model's name, cheapest first)."""
 
@@ -55,14 +69,6 @@ class LedgerSnapshot:
     @property
     def weak(self) -> ModelUsage:
         return self.usage.get("weak", ModelUsage())
-
-    @property
-    def strong_price(self) -> Price:
-        return self.prices.get("strong", Price())
-
-    @property
-    def weak_price(self) -> Price:
-        return self.prices.get("weak", Price())
 
     @property
     def calls(self) -> int:
@@ -96,7 +102,7 @@ class LedgerSnapshot:
         }
 
 
-class RoutingLedger:
+class RoutingLedger(_PairPrices):
     """Counts routed calls and their usage per model; prices are optional (cost 0 without them).
 
     Two models: `RoutingLedger(strong_price, weak_price)`, models "strong" and "weak". N models:
@@ -120,14 +126,6 @@ class RoutingLedger:
         self.prices = dict(prices)
         self._lock = threading.Lock()
         self._usage = {name: ModelUsage() for name in self.prices}
-
-    @property
-    def strong_price(self) -> Price:
-        return self.prices.get("strong", Price())
-
-    @property
-    def weak_price(self) -> Price:
-        return self.prices.get("weak", Price())
 
     @property
     def models(self) -> list[str]:
