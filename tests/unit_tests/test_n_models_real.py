@@ -37,7 +37,7 @@ def test_tables(test_split):
     assert len(test_split.models) == 11 and "gpt-4-1106-preview" in test_split.models
     assert np.bincount(test_split.file_index).tolist() == [445, 128, 380]
     arc = test_split.subset(test_split.file_index == 0)
-    quality = arc.mean_quality()  # 8 ARC rows without results count as wrong for every model
+    quality = arc.mean_quality()  # the empty cells of 8 ARC rows count as wrong
     assert quality["gpt-4-1106-preview"] == pytest.approx(420 / 445)
     assert quality["mistralai/mixtral-8x7b-chat"] == pytest.approx(0.8517, abs=1e-4)
     assert test_split.mean_costs()["gpt-4-1106-preview"] == pytest.approx(0.005033, abs=1e-6)
