@@ -12,6 +12,7 @@ from .cache import ScoreCache, default_cache_dir
 from .comparison import Comparison, compare_routers
 from .download import download_evals
 from .metrics import EvaluationResult, evaluate_scores
+from .n_models import NModelEvaluation, evaluate_n_models
 from .reference import REFERENCES, oracle_reference, random_reference, reference_results
 from .scoring import score_prompts
 
@@ -20,11 +21,13 @@ __all__ = [
     "Benchmark",
     "Comparison",
     "EvaluationResult",
+    "NModelEvaluation",
     "REFERENCES",
     "ScoreCache",
     "compare_routers",
     "default_cache_dir",
     "download_evals",
+    "evaluate_n_models",
     "evaluate_scores",
     "load_benchmark",
     "load_user_benchmark",
