@@ -1,4 +1,5 @@
-"""RoutedLLM: a LlamaIndex FunctionCallingLLM that sends each call to a strong or a weak LLM.
+"""RoutedLLM: a LlamaIndex FunctionCallingLLM that sends each call to a strong or a weak LLM (or to
+one of N LLMs, `models=[...]`).
 
 Each call is first *decided* (`_decide`: forced, sticky within a tool-calling turn, or routed by the
 router's win probability against the threshold) and then *delegated* to the chosen inner LLM's own
@@ -6,7 +7,7 @@ method (`_delegate` and its async and streaming twins), which also falls back to
 when asked to, and records the call's usage in the ledger. The wrapper's methods are deliberately
 not decorated with LlamaIndex's LLM callback decorators: the inner LLM's decorators already emit
 the LLM events and token counts, and decorating both would double them. The wrapper shares its
-callback manager with both inner LLMs so that handlers set on it (or through
+callback manager with every inner LLM so that handlers set on it (or through
 `Settings.callback_manager`) see those events, and it emits one `RoutingDecisionEvent` per decision
 and one `RoutedUsageEvent` per answered call through the instrumentation dispatcher.
 """
@@ -45,9 +46,11 @@ from routellm_core.usage import Usage
 from .calls import (
     END,
     Call,
+    ModelsEngine,
     calibration_texts,
     checked_prompt,
     decided_off_loop,
+    inner_models,
     invoker,
     shared_callback_manager,
     smaller_known,
@@ -69,7 +72,7 @@ EXCEPTION_ATTRIBUTE = DECISION_ATTRIBUTE
 _FORCE_KWARG = "model"  # "strong" / "weak" / an inner model's name: skip the router
 _THRESHOLD_KWARG = "threshold"  # a threshold for this call only
 _DECISION_KWARG = "routellm_decision"  # a decision taken in _prepare_chat_with_tools, carried into chat
-_REPREPARE_KWARG = "routellm_reprepare"  # rebuilds the tool-call arguments for the other model (fallback)
+_REPREPARE_KWARG = "routellm_reprepare"  # rebuilds the tool-call arguments for another model (fallback)
 _OWN_KWARGS = (_FORCE_KWARG, _THRESHOLD_KWARG, _DECISION_KWARG, _REPREPARE_KWARG)
 
 dispatcher = get_dispatcher(__name__)
@@ -106,10 +109,34 @@ class RoutedLLM(FunctionCallingLLM):
     `on_router_error="raise"`; when the chosen model raises, `fallback=True` sends the call to the
     other model (reason `"fallback"`), else the exception propagates with the decision attached as
     `exc.routing_decision`. Every answered call is counted in `llm.ledger`.
+
+    **N models**: `models=[cheap, medium, dear]` (cheapest first, instead of `strong` and `weak`)
+    with `prices=[Price(...), ...]` (one per model) routes among any number of LLMs, each named by
+    its `metadata.model_name` (distinct names). A scalar router splits prompts into tiers by
+    difficulty: `shares=[0.5, 0.3, 0.2]` is the share of calls each model answers (on typical chat
+    traffic, or on `calibration_prompts`; equal shares by default). A router that predicts every
+    model's quality (`routellm_core.n_models.NModelRouter`, e.g. the `mf_quality` kind) picks
+    argmax quality - `price_weight` * price. Decisions, metadata, events and the ledger then name
+    the model itself; `model=` forces a model by name (or `"strong"` / `"weak"`: the dearest / the
+    cheapest); a failing model falls back to the next dearer one (the dearest to the next cheaper);
+    a turn without text goes to the cheapest. `threshold`, `strong_fraction`, `adaptive` and
+    `budget` are for two models.
     """
 
-    strong: SerializeAsAny[LLM] = Field(description="The capable, expensive LLM.")
-    weak: SerializeAsAny[LLM] = Field(description="The cheap LLM.")
+    strong: Optional[SerializeAsAny[LLM]] = Field(default=None, description="The capable, expensive LLM (two models).")
+    weak: Optional[SerializeAsAny[LLM]] = Field(default=None, description="The cheap LLM (two models).")
+    models: Optional[List[SerializeAsAny[LLM]]] = Field(
+        default=None, description="Instead of strong and weak: the routed LLMs, cheapest first."
+    )
+    prices: Optional[List[Any]] = Field(
+        default=None, description="With models: each model's routellm_core.ledger.Price, in the same order."
+    )
+    shares: Optional[List[float]] = Field(
+        default=None, description="With models and a scalar router: the share of calls each model answers."
+    )
+    price_weight: float = Field(
+        default=0.0, description="With models and a quality router: the quality a unit of price is worth."
+    )
     router: Any = Field(
         default="default",
         description="Bundled router name, checkpoint directory, or a routellm_core Router.",
@@ -128,7 +155,7 @@ class RoutedLLM(FunctionCallingLLM):
         default="last_user",
         description="Routed text: the last user turn, or the latest turns of the conversation.",
     )
-    fallback: bool = Field(default=False, description="When the chosen LLM raises, ask the other one.")
+    fallback: bool = Field(default=False, description="When the chosen LLM raises, ask another one.")
     on_router_error: Literal["default", "raise"] = Field(
         default="default", description="When the router fails: use default_model, or raise."
     )
@@ -144,8 +171,8 @@ class RoutedLLM(FunctionCallingLLM):
 
     def __init__(
         self,
-        strong: LLM,
-        weak: LLM,
+        strong: Optional[LLM] = None,
+        weak: Optional[LLM] = None,
         router: Union[str, Path, Router] = "default",
         threshold: Optional[float] = None,
         strong_fraction: Optional[float] = None,
@@ -160,13 +187,21 @@ class RoutedLLM(FunctionCallingLLM):
         ledger: Optional[RoutingLedger] = None,
         strong_price: Optional[Price] = None,
         weak_price: Optional[Price] = None,
+        models: Optional[Sequence[LLM]] = None,
+        prices: Optional[Sequence[Price]] = None,
+        shares: Optional[Sequence[float]] = None,
+        price_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        for role, llm in (("strong", strong), ("weak", weak)):
-            if not isinstance(llm, LLM):
-                raise RouteLLMError(
-                    f"{role} must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}"
-                )
+        routed = inner_models(strong, weak, models)
+        if shares is not None and not isinstance(shares, (list, tuple)):
+            raise RouteLLMError(f"shares must be a list of numbers, one per model, got {type(shares).__name__}")
+        if prices is not None and not isinstance(prices, (list, tuple)):
+            raise RouteLLMError(f"prices must be a list of routellm_core.ledger.Price, got {type(prices).__name__}")
+        if models is None and price_weight:
+            raise RouteLLMError(
+                "price_weight weighs price against quality among models=[...]; two models take a threshold"
+            )
         settings = RoutingSettings(
             threshold=threshold,
             strong_fraction=strong_fraction,
@@ -177,11 +212,31 @@ class RoutedLLM(FunctionCallingLLM):
             on_router_error=on_router_error,
             default_model=default_model,
             scope=scope,
+            shares=None if shares is None else tuple(shares),
+            price_weight=price_weight,
         )
-        engine = RoutingEngine(router, settings, build_ledger(ledger, budget, strong_price, weak_price))
+        if models is None:
+            engine = RoutingEngine(
+                router, settings, build_ledger(ledger, budget, strong_price, weak_price), prices=prices
+            )
+        else:
+            names = [llm.metadata.model_name for llm in models]
+            if len(set(names)) != len(names):
+                raise RouteLLMError(f"the routed models need distinct names (metadata.model_name), got {names}")
+            for i, price in enumerate(prices or ()):
+                if not isinstance(price, Price):
+                    raise RouteLLMError(f"prices[{i}] must be a routellm_core.ledger.Price, got {type(price).__name__}")
+            priced = prices if prices is not None and len(prices) == len(names) else [Price() for _ in names]
+            ledger = build_ledger(ledger, budget, strong_price, weak_price, model_prices=dict(zip(names, priced)))
+            # the engine checks the names (at least two, distinct) and the settings against N models
+            engine = ModelsEngine(router, settings, ledger, models=names, prices=prices)
         super().__init__(
             strong=strong,
             weak=weak,
+            models=None if models is None else list(models),
+            prices=None if prices is None else list(prices),
+            shares=None if shares is None else list(shares),
+            price_weight=price_weight,
             router=router,
             threshold=threshold,
             strong_fraction=strong_fraction,
@@ -191,7 +246,7 @@ class RoutedLLM(FunctionCallingLLM):
             on_router_error=on_router_error,
             default_model=default_model,
             adaptive=settings.live,
-            callback_manager=callback_manager or shared_callback_manager(strong, weak),
+            callback_manager=callback_manager or shared_callback_manager(*routed.values()),
             **kwargs,
         )
         self._engine = engine
@@ -215,21 +270,29 @@ class RoutedLLM(FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Capabilities both inner LLMs share: chat / function calling only if both have it."""
-        strong, weak = self.strong.metadata, self.weak.metadata
+        """Capabilities every inner LLM shares: chat / function calling only if all have it."""
+        metas = [llm.metadata for llm in self._routed().values()]
+        roles = {meta.system_role for meta in metas}
         return LLMMetadata(
-            context_window=smaller_known(strong.context_window, weak.context_window),
-            num_output=smaller_known(strong.num_output, weak.num_output),
-            is_chat_model=strong.is_chat_model and weak.is_chat_model,
+            context_window=smaller_known(*(meta.context_window for meta in metas)),
+            num_output=smaller_known(*(meta.num_output for meta in metas)),
+            is_chat_model=all(meta.is_chat_model for meta in metas),
             is_function_calling_model=self._is_function_calling(),
-            model_name=f"routellm({strong.model_name}|{weak.model_name})",
-            system_role=strong.system_role if strong.system_role == weak.system_role else MessageRole.SYSTEM,
+            model_name=f"routellm({'|'.join(meta.model_name for meta in metas)})",
+            system_role=metas[0].system_role if len(roles) == 1 else MessageRole.SYSTEM,
         )
+
+    def _routed(self) -> Dict[str, LLM]:
+        """The inner LLMs by the name decisions give them: "strong" and "weak", or (N models) each
+        model's name, cheapest first."""
+        if self.models is None:
+            return {"strong": self.strong, "weak": self.weak}
+        return dict(zip(self._engine.models, self.models))
 
     def _is_function_calling(self) -> bool:
         return all(
             isinstance(llm, FunctionCallingLLM) and llm.metadata.is_function_calling_model
-            for llm in (self.strong, self.weak)
+            for llm in self._routed().values()
         )
 
     @property
@@ -282,8 +345,9 @@ class RoutedLLM(FunctionCallingLLM):
     ) -> RoutingDecision:
         """Which model would answer `prompt` (a string or chat messages), and why, without calling it.
 
-        `model` forces a route ("strong", "weak" or an inner model's name); `threshold` replaces the
-        configured one for this decision. A preview changes nothing: no adaptive update, no turn memory.
+        `model` forces a route ("strong", "weak" or an inner model's name; among N models "strong"
+        is the dearest and "weak" the cheapest); `threshold` replaces the configured one for this
+        decision (two models). A preview changes nothing: no adaptive update, no turn memory.
         """
         forced, threshold = self._check_options(model, threshold)
         return self._decide(prompt, forced, threshold, live=False).decision
@@ -306,7 +370,8 @@ class RoutedLLM(FunctionCallingLLM):
         return self._engine.forced_role(model, self._model_names()), threshold
 
     def _model_names(self) -> Dict[str, str]:
-        return {"strong": self.strong.metadata.model_name, "weak": self.weak.metadata.model_name}
+        """Each decision's model ("strong", "weak", or an N-model name) to its inner model's own name."""
+        return {slot: llm.metadata.model_name for slot, llm in self._routed().items()}
 
     def _model_name(self, role: str) -> str:
         return self._model_names()[role]
@@ -349,25 +414,27 @@ class RoutedLLM(FunctionCallingLLM):
 
     def _llm(self, decision: RoutingDecision) -> LLM:
         """The inner LLM a decision names, sharing the wrapper's callback manager."""
-        llm = self.strong if decision.model == "strong" else self.weak
+        llm = self._routed()[decision.model]
         if llm.callback_manager is not self.callback_manager:
             llm.callback_manager = self.callback_manager
         return llm
 
     def _tool_llm(self, llm: LLM) -> FunctionCallingLLM:
         if not isinstance(llm, FunctionCallingLLM):
-            role = "strong" if llm is self.strong else "weak"
+            role = next((slot for slot, inner in self._routed().items() if inner is llm), "chosen")
             raise RouteLLMError(
-                f"tool calling needs both inner LLMs to be FunctionCallingLLMs; the {role} one "
+                f"tool calling needs every inner LLM to be a FunctionCallingLLM; the {role} one "
                 f"({type(llm).__name__}) is not"
             )
         return llm
 
     def _answered_by(self, response: Union[ChatResponse, CompletionResponse]) -> LLM:
-        """The inner LLM that produced a response, read from its routing metadata (strong if absent)."""
+        """The inner LLM that produced a response, read from its routing metadata (the strong, or
+        dearest, one if absent)."""
         meta = response.additional_kwargs.get(METADATA_KEY)
         model = meta.get("model") if isinstance(meta, dict) else None
-        return self.weak if model == "weak" else self.strong
+        routed = self._routed()
+        return routed.get(model) if isinstance(model, str) and model in routed else routed[self._engine.choices[-1]]
 
     def _account(self, route: Route, llm: LLM, usage: Usage) -> None:
         """Record one answered call in the ledger and tell event handlers (never fails the call)."""
@@ -392,7 +459,7 @@ class RoutedLLM(FunctionCallingLLM):
     def _with_fallback(
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], attempt: Callable[[LLM, Call], Any]
     ) -> tuple[Route, LLM, Call, Any]:
-        """Run `attempt` on the chosen LLM (and, on a fallback, on the other one, with the tool
+        """Run `attempt` on the chosen LLM (and, on a fallback, on the next one, with the tool
         arguments rebuilt for it). Returns the route taken, its LLM, its call and the result."""
 
         def on(route: Route) -> tuple[LLM, Call, Any]:

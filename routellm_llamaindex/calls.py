@@ -15,6 +15,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.llm import LLM
 
 from routellm_core import ConversationError, RouteLLMError, routed_text
+from routellm_core.routing import RoutingEngine
 
 from .messages import routing_pairs
 
@@ -83,18 +84,19 @@ def calibration_texts(prompts: Any) -> List[str]:
     return texts
 
 
-def smaller_known(a: int, b: int) -> int:
-    """The smaller of two sizes, ignoring unknown ones (-1 or 0 sentinels)."""
-    known = [v for v in (a, b) if v is not None and v > 0]
-    return min(known) if known else a
+def smaller_known(*sizes: int) -> int:
+    """The smallest of some sizes, ignoring unknown ones (-1 or 0 sentinels)."""
+    known = [v for v in sizes if v is not None and v > 0]
+    return min(known) if known else sizes[0]
 
 
-def shared_callback_manager(strong: LLM, weak: LLM) -> Optional[CallbackManager]:
-    """The manager the wrapper and both inner LLMs share: theirs if common, else their handlers merged."""
-    if strong.callback_manager is weak.callback_manager:
-        return strong.callback_manager
+def shared_callback_manager(*llms: LLM) -> Optional[CallbackManager]:
+    """The manager the wrapper and its inner LLMs share: theirs if common, else their handlers merged."""
+    managers = [llm.callback_manager for llm in llms]
+    if all(manager is managers[0] for manager in managers):
+        return managers[0]
     handlers: list = []
-    for manager in (strong.callback_manager, weak.callback_manager):
+    for manager in managers:
         for handler in getattr(manager, "handlers", []):
             if not any(handler is known for known in handlers):
                 handlers.append(handler)
@@ -103,3 +105,45 @@ def shared_callback_manager(strong: LLM, weak: LLM) -> Optional[CallbackManager]
     manager = CallbackManager([])
     manager.handlers = handlers
     return manager
+
+
+def inner_models(strong: Optional[LLM], weak: Optional[LLM], models: Optional[Sequence[LLM]]) -> Dict[str, LLM]:
+    """The routed LLMs by the slot a decision names: {"strong": ..., "weak": ...} for two, {model name:
+    LLM} (cheapest first, as given) for `models`. Checks that exactly one of the two forms is given;
+    for `models`, the names are not checked here (the routing engine does: at least two, distinct)."""
+    if models is not None:
+        if strong is not None or weak is not None:
+            raise RouteLLMError(
+                "give either strong= and weak= (two models) or models=[...] (two or more, cheapest first), not both"
+            )
+        if isinstance(models, LLM) or not isinstance(models, (list, tuple)):
+            raise RouteLLMError(f"models must be a list of LlamaIndex LLMs, cheapest first, got {type(models).__name__}")
+        for i, llm in enumerate(models):
+            if not isinstance(llm, LLM):
+                raise RouteLLMError(
+                    f"models[{i}] must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}"
+                )
+        return {llm.metadata.model_name: llm for llm in models}
+    if strong is None and weak is None:
+        raise RouteLLMError("give the models to route between: strong= and weak=, or models=[...] (cheapest first)")
+    for role, llm in (("strong", strong), ("weak", weak)):
+        if llm is None:
+            raise RouteLLMError(f"{role}= is missing: give both strong= and weak=, or models=[...] (cheapest first)")
+        if not isinstance(llm, LLM):
+            raise RouteLLMError(f"{role} must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}")
+    return {"strong": strong, "weak": weak}
+
+
+class ModelsEngine(RoutingEngine):
+    """A `RoutingEngine` among N models that keeps its models and prices through copies and pickles
+    (`RoutingEngine.__getstate__` carries only the router, settings and ledger, which rebuilds an
+    engine for two models)."""
+
+    def __getstate__(self) -> Dict[str, Any]:
+        return {**super().__getstate__(), "models": list(self.models), "prices": list(self.prices)}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        RoutingEngine.__init__(
+            self, state["router_spec"], state["settings"], state["ledger"], models=state["models"], prices=state["prices"]
+        )
+        self._loaded = state["loaded"]

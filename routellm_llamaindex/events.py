@@ -8,12 +8,14 @@ from llama_index.core.instrumentation.events.base import BaseEvent
 
 
 class RoutingDecisionEvent(BaseEvent):
-    """A RoutedLLM chose the strong or the weak model for one call (before the call is made).
+    """A RoutedLLM chose the strong or the weak model (or, among N models, one by name) for one call
+    (before the call is made).
 
     The inner LLM's own events (LLMChatStartEvent, ...) follow; this one says why that LLM was chosen.
     When the chosen model fails and `fallback=True`, a second event with reason "fallback" follows.
     """
 
+    #: "strong" or "weak"; among N models (`models=[...]`), the chosen model's name.
     model: str
     model_name: str
     #: None when the router was not asked (a forced route, a turn without text, a router error).
@@ -23,7 +25,7 @@ class RoutingDecisionEvent(BaseEvent):
     reason: str
     #: reason "router_error": the router's exception type; reason "fallback": the failed model's.
     error: Optional[str] = None
-    #: reason "fallback": the model that failed ("strong" or "weak").
+    #: reason "fallback": the model that failed ("strong" or "weak", or an N-model name).
     fallback_from: Optional[str] = None
 
     @classmethod
@@ -38,6 +40,7 @@ class RoutedUsageEvent(BaseEvent):
     approximately (see `routellm_llamaindex.usage`). `RoutingLedgerEventHandler` turns these into a ledger.
     """
 
+    #: "strong" or "weak"; among N models, the name of the model that answered.
     model: str
     model_name: str
     input_tokens: int

@@ -36,3 +36,14 @@ def test_agent_example():
     assert "answer [llama-8b (mock)] It is 21.0 °C in Lisbon." in out
     assert "answer [claude-sonnet (mock)] It is 40.1 °F in Oslo." in out
     assert out.count("sticky, the model that started this turn") == 3
+
+
+def test_n_models_example():
+    out = run_example("llamaindex_n_models.py")
+    assert out.count("question (") == 3
+    for name in ("llama-8b (mock)", "llama-70b (mock)", "llama-405b (mock)"):
+        assert out.count(f"routed to {name}: score") == 1  # each model answers one question
+        assert f"answer: [{name}]" in out
+        assert f"  {name}: 1 call(s)" in out  # and the ledger counts it
+    assert "[llama-8b (mock)] Green tea is steeped" in out
+    assert "[llama-405b (mock)] Sourdough bread" in out
