@@ -1,21 +1,25 @@
-"""`RoutedChatModel`: one LangChain chat model that sends each call to a strong or a weak model.
+"""`RoutedChatModel`: one LangChain chat model that sends each call to a strong or a weak model,
+or to one of N models.
 
 A RouteLLM router scores the prompt (P(strong model beats weak model)); at or above the threshold
-the call goes to the strong model, below it to the weak one. The wrapper is a true `BaseChatModel`:
-chains, agents, tools, structured output, streaming, async and batch work unchanged.
+the call goes to the strong model, below it to the weak one. Among N models (`models=[...]`,
+cheapest first) the scores split prompts into tiers by `shares`, or a router that predicts each
+model's quality picks by quality against price. The wrapper is a true `BaseChatModel`: chains,
+agents, tools, structured output, streaming, async and batch work unchanged.
 
 Each call has two steps. *Decide* (`_route`): a forced route, else the model that started the
 current tool-calling turn (sticky), else the router against the threshold (fixed, calibrated, or
 live in adaptive and budget modes); a router that fails sends the call to `default_model`.
 *Delegate*: call the chosen model's `_generate` / `_stream` (or async twins) with the wrapper's run
 manager, so one user call is one chat-model run with one token stream and one usage count; with
-`fallback=True` a model that raises hands the call to the other one. Each answered call is recorded
-once in `ledger`.
+`fallback=True` a model that raises hands the call to the other one (among N, the next dearer one).
+Each answered call is recorded once in `ledger`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import threading
@@ -45,7 +49,7 @@ from routellm_core import Router, RoutingDecision, routed_text
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.errors import RouteLLMError
 from routellm_core.ledger import Price, RoutingLedger
-from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger, check_router_spec
+from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger
 from routellm_core.routing.settings import calibration_texts
 from routellm_core.usage import Usage
 
@@ -87,6 +91,14 @@ class RoutingState:
     def __repr__(self) -> str:
         return f"RoutingState(engines={len(self.engines)})"
 
+    # A copy or pickle carries the two-model engines; an N-model engine is rebuilt from the settings
+    # on first use (the core's engine does not carry its models through a copy).
+    def __getstate__(self) -> dict[str, Any]:
+        return {"engines": {key: engine for key, engine in self.engines.items() if not engine.n_models}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.engines = dict(state["engines"])
+
 
 class RoutedChatModel(BaseChatModel):
     """A chat model that routes each call to `strong` or `weak` with a RouteLLM router.
@@ -120,12 +132,44 @@ class RoutedChatModel(BaseChatModel):
       `win_probability`, `threshold` (the one used), `router`, `reason` (on exactly one chunk when
       streaming), and `error` / `fallback_from` when the call did not go as routed.
     - `ledger` counts every answered call and its tokens per model (and the cost, given prices).
+
+    N models: give `models=[...]` (cheapest first) instead of `strong` and `weak`:
+
+    ```python
+    llm = RoutedChatModel(models=[mini, medium, large], router="length", shares=[0.5, 0.3, 0.2],
+                          prices=[Price(0.15, 0.6), Price(2.5, 10), Price(15, 60)])
+    ```
+
+    Decisions then name the inner model that answers (its own name, e.g. "gpt-4o-mini") instead of
+    "strong" / "weak": in `response_metadata["routellm"]["model"]`, in the ledger, and for forcing
+    (`model="gpt-4o"`; "strong" / "weak" force the dearest / cheapest). A scalar router splits
+    prompts into tiers by `shares` (equal shares by default); a router that predicts each model's
+    quality (`routellm_core.n_models.NModelRouter`) sends each call to the model with the best
+    quality - `price_weight` * price. `fallback=True` hands a failed call to the next dearer model
+    (the dearest to the next cheaper); a turn with no text goes to the cheapest model.
+    `threshold`, `strong_fraction`, `adaptive`, `budget`, `strong_price` and `weak_price` are for two
+    models only.
     """
 
-    strong: Any
-    """The strong (expensive) chat model: a `BaseChatModel`, optionally with `bind(...)` applied."""
-    weak: Any
+    strong: Any = None
+    """The strong (expensive) chat model: a `BaseChatModel`, optionally with `bind(...)` applied.
+    Give `strong` and `weak`, or `models`."""
+    weak: Any = None
     """The weak (cheap) chat model."""
+    models: list[Any] | None = None
+    """Instead of `strong` and `weak`: two or more chat models, cheapest first, with distinct names
+    (each model's own name, e.g. its `model_name`)."""
+    prices: list[Price] | None = None
+    """With `models`: each model's price per million input / output tokens, in the order of `models`
+    (for the ledger's cost, and for a quality router's `price_weight`)."""
+    shares: list[float] | None = None
+    """With `models` and a scalar router: the share of calls each model answers, cheapest first,
+    adding up to 1 (default: equal shares) — of typical chat traffic (the router's reference
+    quantiles), or of `calibration_prompts` when given."""
+    price_weight: float = 0.0
+    """With `models` and a router that predicts each model's quality: the quality one unit of price
+    (per million tokens, input and output averaged) is worth; each call goes to the model with the
+    best quality - price_weight * price (0: the best predicted model, whatever it costs)."""
     router: Any = "default"
     """A bundled router name, a checkpoint directory, or a `routellm_core.Router`."""
     threshold: float | None = None
@@ -156,8 +200,9 @@ class RoutedChatModel(BaseChatModel):
     """The model that answers when the router cannot decide."""
     scope: Literal["last_user", "conversation"] = "last_user"
     """Which text the router reads: the last user turn, or the latest turns of the conversation."""
-    route: Literal["auto", "strong", "weak"] = "auto"
-    """"auto" routes; "strong" / "weak" force a model (useful as a configurable field)."""
+    route: str = "auto"
+    """"auto" routes; "strong" / "weak" (the dearest / cheapest of N) or an inner model's name forces
+    a model (useful as a configurable field)."""
     stop: list[str] | None = None
     """Default stop sequences, passed to whichever model answers."""
     streaming: bool = False
@@ -179,7 +224,7 @@ class RoutedChatModel(BaseChatModel):
             ignored = [name for name in INNER_MODEL_SETTINGS if name in values]
             if ignored:
                 warnings.warn(
-                    f"RoutedChatModel ignores {', '.join(ignored)}: set them on the strong and weak models",
+                    f"RoutedChatModel ignores {', '.join(ignored)}: set them on the inner models",
                     UserWarning,
                     stacklevel=4,
                 )
@@ -189,7 +234,22 @@ class RoutedChatModel(BaseChatModel):
     @field_validator("strong", "weak")
     @classmethod
     def _check_inner_model(cls, value: Any, info: ValidationInfo) -> Any:
-        unwrap(value, info.field_name)  # raises a clear error for what cannot be delegated to
+        if value is not None:
+            unwrap(value, info.field_name)  # raises a clear error for what cannot be delegated to
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _check_inner_models(cls, value: list[Any] | None) -> list[Any] | None:
+        for i, model in enumerate(value or []):
+            unwrap(model, f"models[{i}]")
+        return value
+
+    @field_validator("route")
+    @classmethod
+    def _check_route(cls, value: str) -> str:
+        if not value:
+            raise RouteLLMError("route must be 'auto', 'strong', 'weak' or an inner model's name, got an empty string")
         return value
 
     @model_validator(mode="before")
@@ -202,9 +262,19 @@ class RoutedChatModel(BaseChatModel):
 
     @model_validator(mode="after")
     def _check_routing(self) -> RoutedChatModel:
-        # The core checks every routing setting, with the same messages as RoutedLLM's.
-        self.ledger = build_ledger(self.ledger, self.budget, self.strong_price, self.weak_price)
-        check_router_spec(self.router, self._settings())
+        # The core checks every routing setting, with the same messages as RoutedLLM's: building an
+        # engine checks them (the router itself loads on first use) and is otherwise thrown away.
+        _check_models_given({"strong": self.strong, "weak": self.weak, "models": self.models})
+        settings = self._settings()
+        if self.models is None:
+            self.ledger = build_ledger(self.ledger, self.budget, self.strong_price, self.weak_price)
+            RoutingEngine(self.router, settings, self.ledger, prices=self.prices)  # prices: for N models only
+        else:
+            names = [unwrap(model, f"models[{i}]").name for i, model in enumerate(self.models)]
+            RoutingEngine(self.router, settings, RoutingLedger(), models=names, prices=self.prices)
+            prices = self.prices or [Price() for _ in names]
+            self.ledger = build_ledger(self.ledger, self.budget, self.strong_price, self.weak_price,
+                                       model_prices=dict(zip(names, prices)))
         return self
 
     def __init__(self, **kwargs: Any) -> None:
@@ -220,8 +290,9 @@ class RoutedChatModel(BaseChatModel):
             raise
 
     def _resolve_model_profile(self) -> dict | None:
-        # What the routed model can do is what both inner models can do.
-        return intersect_profiles(self._inner("strong").model.profile, self._inner("weak").model.profile)
+        # What the routed model can do is what every inner model can do.
+        profiles = [inner.model.profile for inner in self._slots().values()]
+        return functools.reduce(intersect_profiles, profiles[1:], profiles[0])
 
     # ---- identity and tracing ----------------------------------------------------------------
 
@@ -245,9 +316,12 @@ class RoutedChatModel(BaseChatModel):
             "route": self.route,
             "fallback": self.fallback,
         }
-        for role in ROLES:
-            model = self._inner(role).model
-            params[role] = {"_type": model._llm_type, **model._identifying_params}
+        described = {slot: {"_type": inner.model._llm_type, **inner.model._identifying_params}
+                     for slot, inner in self._slots().items()}
+        if self.models is None:
+            params.update(described)
+        else:
+            params.update(models=list(described.values()), shares=self.shares, price_weight=self.price_weight)
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
@@ -261,13 +335,39 @@ class RoutedChatModel(BaseChatModel):
 
     def _traced_model_name(self, model: Any) -> str:
         if isinstance(model, str) and model:
-            return self._inner(model).name if model in ROLES else model
-        if self.route in ROLES:
-            return self._inner(self.route).name
+            inner = self._forced_inner(model)
+            return inner.name if inner is not None else model
+        inner = self._forced_inner(self.route)
+        if inner is not None:
+            return inner.name
         return f"routellm/{self.router_name}"
 
-    def _inner(self, role: str) -> InnerModel:
-        return unwrap(getattr(self, role), role)
+    def _forced_inner(self, model: str) -> InnerModel | None:
+        """The inner model a forced route names ("strong", "weak" or a slot), None for anything else."""
+        slots = self._slots()
+        if model in slots:
+            return slots[model]
+        if model in ROLES:  # among N models: the dearest or the cheapest
+            return list(slots.values())[-1 if model == "strong" else 0]
+        return None
+
+    def _slots(self) -> dict[str, InnerModel]:
+        """The routed models by the name decisions give them: "strong" and "weak" for two; for N
+        models each model's own name, cheapest first."""
+        if self.models is None:
+            return {role: unwrap(getattr(self, role), role) for role in ROLES}
+        inners = [unwrap(model, f"models[{i}]") for i, model in enumerate(self.models)]
+        return {inner.name: InnerModel(inner.name, inner.model, inner.bound_kwargs) for inner in inners}
+
+    def _inner(self, slot: str) -> InnerModel:
+        if self.models is None:
+            return unwrap(getattr(self, slot), slot)
+        return self._slots()[slot]
+
+    @staticmethod
+    def _describe(slot: str, inner: InnerModel) -> str:
+        """How errors name an inner model: "the strong model (gpt-4o)", "the model 'gpt-4o'"."""
+        return f"the {slot} model ({inner.name})" if slot in ROLES else f"the model {inner.name!r}"
 
     # ---- the routing engine (the router loads on first use) ------------------------------------
 
@@ -278,6 +378,7 @@ class RoutedChatModel(BaseChatModel):
             threshold=self.threshold, strong_fraction=self.strong_fraction, calibration_texts=texts,
             adaptive=self.adaptive, budget=self.budget, fallback=self.fallback,
             on_router_error=self.on_router_error, default_model=self.default_model, scope=self.scope,
+            shares=None if self.shares is None else tuple(self.shares), price_weight=self.price_weight,
         )
 
     def _settings_key(self) -> tuple:
@@ -289,6 +390,9 @@ class RoutedChatModel(BaseChatModel):
                 router, self.threshold, self.strong_fraction, hashlib.blake2b(prompts, digest_size=16).hexdigest(),
                 self.adaptive, id(self.budget), self.fallback, self.on_router_error, self.default_model,
                 self.scope, id(self.ledger),
+                None if self.models is None else tuple(self._slots()),
+                None if self.prices is None else tuple(self.prices),
+                None if self.shares is None else tuple(self.shares), self.price_weight,
             )
         return self._state_key
 
@@ -300,30 +404,46 @@ class RoutedChatModel(BaseChatModel):
             with _ENGINE_LOCK:
                 engine = self.routing_state.engines.get(key)
                 if engine is None:
-                    engine = RoutingEngine(self.router, self._settings(), self.ledger)
+                    engine = self._new_engine()
                     self.routing_state.engines[key] = engine
         return engine
+
+    def _new_engine(self) -> RoutingEngine:
+        if self.models is None:
+            return RoutingEngine(self.router, self._settings(), self.ledger)
+        return RoutingEngine(self.router, self._settings(), self.ledger, models=list(self._slots()), prices=self.prices)
 
     @property
     def adaptive_threshold(self) -> AdaptiveThreshold | None:
         """The live threshold in adaptive and budget modes (None until the router loads, or in fixed mode)."""
         engine = self._engine()
-        return engine.policy.tracker if engine.is_loaded else None
+        return getattr(engine.policy, "tracker", None) if engine.is_loaded else None
 
     def get_router(self) -> Router:
         """The router, loaded (and the threshold calibrated or warmed up) on first use."""
         return self._engine().router
 
     def get_threshold(self) -> float:
-        """The threshold that applies now: fixed, for a share of strong calls, or live."""
+        """The threshold that applies now: fixed, for a share of strong calls, or live. Among N
+        models, the lowest tier's (NaN for a router that predicts each model's quality)."""
         return self._engine().threshold()
+
+    def get_tier_thresholds(self) -> list[float]:
+        """Among N models with a scalar router, the N - 1 thresholds between tiers, lowest first:
+        a prompt scoring at or above the k-th goes to a dearer model than the k-th cheapest. Empty
+        for a router that predicts each model's quality; for two models, `[get_threshold()]`."""
+        engine = self._engine()
+        if not engine.n_models:
+            return [engine.threshold()]
+        return list(getattr(engine.policy, "thresholds", []))
 
     # ---- decide ------------------------------------------------------------------------------
 
     def decide(
         self, input: LanguageModelInput, *, model: str | None = None, threshold: float | None = None
     ) -> RoutingDecision:
-        """Which model would answer `input` (a string, messages or a prompt value), and why.
+        """Which model would answer `input` (a string, messages or a prompt value), and why
+        (`decision.model`: "strong" or "weak"; among N models, the inner model's name).
 
         A preview: in adaptive and budget modes it reads the live threshold without moving it.
         """
@@ -349,7 +469,8 @@ class RoutedChatModel(BaseChatModel):
         return await asyncio.to_thread(self._route, messages, model, threshold, live=live)
 
     def _names(self) -> dict[str, str]:
-        return {role: self._inner(role).name for role in ROLES}
+        """Each slot's inner model name ({"strong": ..., "weak": ...}; among N, each name by itself)."""
+        return {slot: inner.name for slot, inner in self._slots().items()}
 
     def _routed_text(self, messages: list[BaseMessage]) -> str:
         return routed_text([(role_of(m), m.content) for m in messages], scope=self.scope)
@@ -469,7 +590,7 @@ class RoutedChatModel(BaseChatModel):
         tool_choice: str | dict | bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools for both inner models; the chosen one gets its binding at call time.
+        """Bind tools for every inner model; the chosen one gets its binding at call time.
 
         Extra kwargs (`strict`, `parallel_tool_calls`, `response_format`, ...) reach each inner
         model's own `bind_tools`, so each formats the tools its provider's way.
@@ -478,13 +599,12 @@ class RoutedChatModel(BaseChatModel):
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
         bindings = {}
-        for role in ROLES:
-            inner = self._inner(role)
+        for slot, inner in self._slots().items():
             try:
                 bound = inner.model.bind_tools(tools, **kwargs)
             except NotImplementedError as error:
-                raise NotImplementedError(f"the {role} model ({inner.name}) does not support bind_tools") from error
-            bindings[role] = binding_kwargs(bound, inner, "bind_tools")
+                raise NotImplementedError(f"{self._describe(slot, inner)} does not support bind_tools") from error
+            bindings[slot] = binding_kwargs(bound, inner, "bind_tools")
         return self.bind(**{delegate.BINDINGS_KEY: bindings}, **tracing)
 
     def with_structured_output(
@@ -498,7 +618,7 @@ class RoutedChatModel(BaseChatModel):
     ) -> Runnable[LanguageModelInput, dict | BaseModel]:
         """Structured output from whichever model answers, each using its own method.
 
-        `method` / `strict` / other kwargs go to both inner models' `with_structured_output`
+        `method` / `strict` / other kwargs go to every inner model's `with_structured_output`
         (left out, each uses its provider's default); the response is parsed by the parser of the
         model that answered.
         """
@@ -508,17 +628,15 @@ class RoutedChatModel(BaseChatModel):
         if strict is not None:
             options["strict"] = strict
         bindings, parsers, methods = {}, {}, {}
-        for role in ROLES:
-            inner = self._inner(role)
+        for slot, inner in self._slots().items():
             try:
                 structured = inner.model.with_structured_output(schema, include_raw=False, **options)
             except NotImplementedError as error:
-                raise NotImplementedError(
-                    f"the {role} model ({inner.name}) does not support with_structured_output"
-                ) from error
-            bindings[role], parsers[role], methods[role] = split_structured(structured, inner)
+                raise NotImplementedError(f"{self._describe(slot, inner)} does not support with_structured_output") from error
+            bindings[slot], parsers[slot], methods[slot] = split_structured(structured, inner)
         traced_method = method or (
-            methods["strong"] if methods["strong"] == methods["weak"] else f"strong: {methods['strong']}, weak: {methods['weak']}"
+            next(iter(methods.values())) if len(set(methods.values())) == 1
+            else ", ".join(f"{slot}: {slot_method}" for slot, slot_method in methods.items())
         )
         traced = {"kwargs": {"method": traced_method, **({"strict": strict} if strict is not None else {})}, "schema": schema}
         llm = self.bind(**{delegate.BINDINGS_KEY: bindings}, ls_structured_output_format=traced)
@@ -531,9 +649,31 @@ class RoutedChatModel(BaseChatModel):
 
 def _check_settings(kwargs: dict[str, Any]) -> None:
     """Check the routing settings among a constructor's arguments (calibration prompts only for shape:
-    their text is read once the model exists)."""
-    names = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error", "default_model", "scope")
+    their text is read once the model exists), and that they name two models or a list of them."""
+    _check_models_given(kwargs)
+    names = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error", "default_model", "scope",
+             "price_weight")
     given = {name: kwargs[name] for name in names if name in kwargs}
+    shares = kwargs.get("shares")
+    if shares is not None:
+        given["shares"] = tuple(shares) if isinstance(shares, (list, tuple)) else shares
     prompts = kwargs.get("calibration_prompts")
     shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
     RoutingSettings(**given, calibration_texts=shape)
+
+
+def _check_models_given(values: dict[str, Any]) -> None:
+    """Two models (`strong` and `weak`) or a list of them (`models`), not both."""
+    pair = [role for role in ROLES if values.get(role) is not None]
+    models = values.get("models")
+    if models is not None:
+        if pair:
+            raise RouteLLMError(
+                f"give either strong= and weak= (two models) or models=[...] (cheapest first), not both: "
+                f"got models and {' and '.join(pair)}"
+            )
+        if isinstance(models, (str, bytes, BaseModel)) or not isinstance(models, Sequence):
+            raise RouteLLMError(f"models must be a list of chat models, cheapest first, got {type(models).__name__}")
+    elif len(pair) < 2:
+        missing = " and ".join(role for role in ROLES if role not in pair)
+        raise RouteLLMError(f"no {missing} model: give strong= and weak= (two models) or models=[...] (cheapest first)")

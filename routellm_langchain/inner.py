@@ -1,4 +1,4 @@
-"""The two inner models: what can be delegated to, their names, bindings and profiles.
+"""The inner models: what can be delegated to, their names, bindings and profiles.
 
 A routed call goes straight to the chosen model's `_generate` / `_stream` (so one user call is one
 chat-model run). That needs a `BaseChatModel` plus the keyword arguments any `bind` / `bind_tools`
@@ -105,7 +105,8 @@ def split_structured(runnable: Runnable, inner: InnerModel) -> tuple[dict[str, A
 
 
 def intersect_profiles(strong: dict | None, weak: dict | None) -> dict | None:
-    """What both models can do: flags and limits both share (None if either is unknown)."""
+    """What both models can do: flags and limits both share (None if either is unknown). Folded
+    over N models' profiles, what all of them can do."""
     if strong is None or weak is None:
         return None
     shared: dict[str, Any] = {}

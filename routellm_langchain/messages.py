@@ -13,8 +13,6 @@ from routellm_core.errors import ConversationError
 
 from .structured import ROUTING_KEY
 
-ROLES = ("strong", "weak")
-
 
 def role_of(message: BaseMessage) -> str:
     """The conversation role the core expects for a LangChain message."""
@@ -50,7 +48,8 @@ def as_float(value: Any) -> float:
 def sticky_hint(messages: list[BaseMessage], names: dict[str, str], router_name: str) -> RoutingDecision | None:
     """The decision of the answer that made the tool calls this conversation ends with, read from
     its metadata: a tool-calling turn resumed elsewhere (another process, a saved LangGraph
-    state) stays on its model."""
+    state) stays on its model. `names` maps each slot a decision can name ("strong" and "weak", or
+    among N models each model's name) to its inner model's name."""
     if not messages or not isinstance(messages[-1], ToolMessage):
         return None
     for message in reversed(messages):
@@ -59,13 +58,13 @@ def sticky_hint(messages: list[BaseMessage], names: dict[str, str], router_name:
         if not isinstance(message, AIMessage) or not message.tool_calls:
             return None
         previous = message.response_metadata.get(ROUTING_KEY)
-        if not isinstance(previous, dict) or previous.get("model") not in ROLES:
+        if not isinstance(previous, dict) or previous.get("model") not in names:
             return None
-        role = previous["model"]
-        if previous.get("model_name") != names[role]:
+        slot = previous["model"]
+        if previous.get("model_name") != names[slot]:
             return None  # made by another routed model
         return RoutingDecision(
-            model=role,
+            model=slot,
             win_probability=as_float(previous.get("win_probability")),
             threshold=as_float(previous.get("threshold")),
             router=router_name,

@@ -1,6 +1,6 @@
 """Structured-output plumbing: output parsers, `include_raw`, and parsing by the model that answered.
 
-A routed model does not know which inner model will answer until call time, and the two may use
+A routed model does not know which inner model will answer until call time, and they may use
 different structured-output methods (one a tool call, the other JSON content). `ParserByRoute`
 reads the routing decision carried on the response (on the first streamed chunk when streaming)
 and hands the output to the parser of the model that produced it.
@@ -8,7 +8,7 @@ and hands the output to the parser of the model that produced it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -51,12 +51,13 @@ def attach_parser(llm: Runnable, parser: Runnable, *, include_raw: bool) -> Runn
     return RunnableMap(raw=llm) | parse.with_fallbacks([no_parse], exception_key="parsing_error")
 
 
-def answering_model(message: Any) -> str:
-    """"strong" or "weak": which inner model produced a routed response."""
+def answering_model(message: Any, choices: Collection[str] = ("strong", "weak")) -> str:
+    """Which inner model produced a routed response: "strong" or "weak", or among N models its name
+    (one of `choices`)."""
     metadata = getattr(message, "response_metadata", None) or {}
     decision = metadata.get(ROUTING_KEY) or {}
     model = decision.get("model")
-    if model not in ("strong", "weak"):
+    if model not in choices:
         raise ValueError(
             "cannot tell which model answered: the response carries no "
             f"response_metadata[{ROUTING_KEY!r}]['model'] (was it produced by a RoutedChatModel?)"
@@ -74,17 +75,17 @@ class ParserByRoute(Runnable[BaseMessage, Any]):
         return super().get_name(suffix, name=name or "ParserByRoute")
 
     def invoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.parsers[answering_model(input)].invoke(input, config, **kwargs)
+        return self.parsers[answering_model(input, self.parsers)].invoke(input, config, **kwargs)
 
     async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return await self.parsers[answering_model(input)].ainvoke(input, config, **kwargs)
+        return await self.parsers[answering_model(input, self.parsers)].ainvoke(input, config, **kwargs)
 
     def transform(self, input: Iterator[BaseMessage], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
         # The decision rides on the first chunk, so streaming parsers keep streaming.
         first = next(input, None)
         if first is None:
             return
-        parser = self.parsers[answering_model(first)]
+        parser = self.parsers[answering_model(first, self.parsers)]
         yield from parser.transform(chain([first], input), config, **kwargs)
 
     async def atransform(
@@ -93,7 +94,7 @@ class ParserByRoute(Runnable[BaseMessage, Any]):
         first = await anext(input, None)
         if first is None:
             return
-        parser = self.parsers[answering_model(first)]
+        parser = self.parsers[answering_model(first, self.parsers)]
 
         async def rest() -> AsyncIterator[BaseMessage]:
             yield first
