@@ -46,7 +46,6 @@ from routellm_core.usage import Usage
 from .calls import (
     END,
     Call,
-    ModelsEngine,
     calibration_texts,
     checked_prompt,
     decided_off_loop,
@@ -229,7 +228,7 @@ class RoutedLLM(FunctionCallingLLM):
             priced = prices if prices is not None and len(prices) == len(names) else [Price() for _ in names]
             ledger = build_ledger(ledger, budget, strong_price, weak_price, model_prices=dict(zip(names, priced)))
             # the engine checks the names (at least two, distinct) and the settings against N models
-            engine = ModelsEngine(router, settings, ledger, models=names, prices=prices)
+            engine = RoutingEngine(router, settings, ledger, models=names, prices=prices)
         super().__init__(
             strong=strong,
             weak=weak,

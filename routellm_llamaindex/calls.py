@@ -15,7 +15,6 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.llm import LLM
 
 from routellm_core import ConversationError, RouteLLMError, routed_text
-from routellm_core.routing import RoutingEngine
 
 from .messages import routing_pairs
 
@@ -132,18 +131,3 @@ def inner_models(strong: Optional[LLM], weak: Optional[LLM], models: Optional[Se
         if not isinstance(llm, LLM):
             raise RouteLLMError(f"{role} must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}")
     return {"strong": strong, "weak": weak}
-
-
-class ModelsEngine(RoutingEngine):
-    """A `RoutingEngine` among N models that keeps its models and prices through copies and pickles
-    (`RoutingEngine.__getstate__` carries only the router, settings and ledger, which rebuilds an
-    engine for two models)."""
-
-    def __getstate__(self) -> Dict[str, Any]:
-        return {**super().__getstate__(), "models": list(self.models), "prices": list(self.prices)}
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        RoutingEngine.__init__(
-            self, state["router_spec"], state["settings"], state["ledger"], models=state["models"], prices=state["prices"]
-        )
-        self._loaded = state["loaded"]

@@ -330,10 +330,12 @@ class RoutingEngine:
     # A lock cannot be copied or pickled: copies share nothing but the settings, router and ledger.
     def __getstate__(self) -> dict[str, Any]:
         return {"router_spec": self.router_spec, "settings": self.settings, "ledger": self.ledger,
+                "models": self.models or None, "prices": self.prices if self.models else None,
                 "loaded": self._loaded}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["router_spec"], state["settings"], state["ledger"])
+        self.__init__(state["router_spec"], state["settings"], state["ledger"],
+                      models=state.get("models"), prices=state.get("prices"))
         self._loaded = state["loaded"]
 
 
