@@ -22,9 +22,9 @@ def routing_arguments(description: str, strong_fraction: float, routed: str = "q
 
 def why(decision: Mapping[str, Any]) -> str:
     """Which model answered and why, from routing metadata (`response_metadata["routellm"]` and the like)."""
-    answered = f"{decision['model']} ({decision['model_name']})"
-    if decision["reason"] == "routed":
-        sign = ">=" if decision["model"] == "strong" else "<"
+    answered = decision["model"] if decision["model"] == decision["model_name"] else f"{decision['model']} ({decision['model_name']})"
+    if decision["reason"] == "routed" and decision["threshold"] is not None:
+        sign = ">=" if decision["win_probability"] >= decision["threshold"] else "<"
         return f"{answered}: win probability {decision['win_probability']:.3f} {sign} threshold {decision['threshold']:.3f}"
     if decision["reason"] == "sticky":
         return f"{answered}: sticky, the model that started this turn"
