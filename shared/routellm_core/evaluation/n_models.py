@@ -321,17 +321,13 @@ def evaluate_n_models(
             scores = _score_scalar(router, prompts, progress, memo)
             curve = Curve(f"{name} (tiers)", "scalar_tiers", details={"router_kind": getattr(router, "kind", None),
                                                                       "tiers": [models[i] for i in envelope_models]})
-            order_scores = scores
-            index = 0
-            curve.points.append(table.point(curve.name, index, np.full(len(prompts), envelope_models[0])))
+            edges = _quantile_edges(scores, bins)[::-1][1:]  # from the top: the hardest prompts move up first
+            curve.points.append(table.point(curve.name, 0, np.full(len(prompts), envelope_models[0])))
             for lower, upper in zip(envelope_models[:-1], envelope_models[1:]):
-                edges = _quantile_edges(order_scores, bins)[::-1]  # from the top: few prompts go up first
-                for j, edge in enumerate(edges[1:], 1):
-                    up = order_scores >= edge
-                    index += 1
-                    curve.points.append(table.point(curve.name, index, np.where(up, upper, lower),
-                                                    step=f"{models[lower]} -> {models[upper]}",
-                                                    threshold=float(edge)))
+                for edge in edges:
+                    curve.points.append(table.point(curve.name, len(curve.points),
+                                                    np.where(scores >= edge, upper, lower),
+                                                    step=f"{models[lower]} -> {models[upper]}", threshold=float(edge)))
         curves.append(_finish(curve, floor, low, high))
 
     if two_model_router is not None:
