@@ -49,7 +49,7 @@ from routellm_core import Router, RoutingDecision, routed_text
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.errors import RouteLLMError
 from routellm_core.ledger import Price, RoutingLedger
-from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger
+from routellm_core.routing import Route, RoutingEngine, RoutingSettings, check_model_choice
 from routellm_core.routing.settings import calibration_texts
 from routellm_core.usage import Usage
 
@@ -90,14 +90,6 @@ class RoutingState:
 
     def __repr__(self) -> str:
         return f"RoutingState(engines={len(self.engines)})"
-
-    # A copy or pickle carries the two-model engines; an N-model engine is rebuilt from the settings
-    # on first use (the core's engine does not carry its models through a copy).
-    def __getstate__(self) -> dict[str, Any]:
-        return {"engines": {key: engine for key, engine in self.engines.items() if not engine.n_models}}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.engines = dict(state["engines"])
 
 
 class RoutedChatModel(BaseChatModel):
@@ -264,17 +256,8 @@ class RoutedChatModel(BaseChatModel):
     def _check_routing(self) -> RoutedChatModel:
         # The core checks every routing setting, with the same messages as RoutedLLM's: building an
         # engine checks them (the router itself loads on first use) and is otherwise thrown away.
-        _check_models_given({"strong": self.strong, "weak": self.weak, "models": self.models})
-        settings = self._settings()
-        if self.models is None:
-            self.ledger = build_ledger(self.ledger, self.budget, self.strong_price, self.weak_price)
-            RoutingEngine(self.router, settings, self.ledger, prices=self.prices)  # prices: for N models only
-        else:
-            names = [unwrap(model, f"models[{i}]").name for i, model in enumerate(self.models)]
-            RoutingEngine(self.router, settings, RoutingLedger(), models=names, prices=self.prices)
-            prices = self.prices or [Price() for _ in names]
-            self.ledger = build_ledger(self.ledger, self.budget, self.strong_price, self.weak_price,
-                                       model_prices=dict(zip(names, prices)))
+        check_model_choice(self.strong, self.weak, self.models)
+        self.ledger = self._new_engine().ledger
         return self
 
     def __init__(self, **kwargs: Any) -> None:
@@ -409,9 +392,12 @@ class RoutedChatModel(BaseChatModel):
         return engine
 
     def _new_engine(self) -> RoutingEngine:
-        if self.models is None:
-            return RoutingEngine(self.router, self._settings(), self.ledger)
-        return RoutingEngine(self.router, self._settings(), self.ledger, models=list(self._slots()), prices=self.prices)
+        return RoutingEngine.build(
+            self.router, self._settings(),
+            models=None if self.models is None else [unwrap(m, f"models[{i}]").name for i, m in enumerate(self.models)],
+            prices=self.prices, ledger=self.ledger, budget=self.budget, strong_price=self.strong_price,
+            weak_price=self.weak_price,
+        )
 
     @property
     def adaptive_threshold(self) -> AdaptiveThreshold | None:
@@ -650,7 +636,7 @@ class RoutedChatModel(BaseChatModel):
 def _check_settings(kwargs: dict[str, Any]) -> None:
     """Check the routing settings among a constructor's arguments (calibration prompts only for shape:
     their text is read once the model exists), and that they name two models or a list of them."""
-    _check_models_given(kwargs)
+    check_model_choice(kwargs.get("strong"), kwargs.get("weak"), kwargs.get("models"))
     names = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error", "default_model", "scope",
              "price_weight")
     given = {name: kwargs[name] for name in names if name in kwargs}
@@ -660,20 +646,3 @@ def _check_settings(kwargs: dict[str, Any]) -> None:
     prompts = kwargs.get("calibration_prompts")
     shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
     RoutingSettings(**given, calibration_texts=shape)
-
-
-def _check_models_given(values: dict[str, Any]) -> None:
-    """Two models (`strong` and `weak`) or a list of them (`models`), not both."""
-    pair = [role for role in ROLES if values.get(role) is not None]
-    models = values.get("models")
-    if models is not None:
-        if pair:
-            raise RouteLLMError(
-                f"give either strong= and weak= (two models) or models=[...] (cheapest first), not both: "
-                f"got models and {' and '.join(pair)}"
-            )
-        if isinstance(models, (str, bytes, BaseModel)) or not isinstance(models, Sequence):
-            raise RouteLLMError(f"models must be a list of chat models, cheapest first, got {type(models).__name__}")
-    elif len(pair) < 2:
-        missing = " and ".join(role for role in ROLES if role not in pair)
-        raise RouteLLMError(f"no {missing} model: give strong= and weak= (two models) or models=[...] (cheapest first)")

@@ -40,7 +40,7 @@ from routellm_core import RouteLLMError, Router, RoutingDecision, validate_thres
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.decision import DECISION_ATTRIBUTE
 from routellm_core.ledger import Price, RoutingLedger
-from routellm_core.routing import Route, RoutingEngine, RoutingSettings, build_ledger
+from routellm_core.routing import Route, RoutingEngine, RoutingSettings
 from routellm_core.usage import Usage
 
 from .calls import (
@@ -214,21 +214,9 @@ class RoutedLLM(FunctionCallingLLM):
             shares=None if shares is None else tuple(shares),
             price_weight=price_weight,
         )
-        if models is None:
-            engine = RoutingEngine(
-                router, settings, build_ledger(ledger, budget, strong_price, weak_price), prices=prices
-            )
-        else:
-            names = [llm.metadata.model_name for llm in models]
-            if len(set(names)) != len(names):
-                raise RouteLLMError(f"the routed models need distinct names (metadata.model_name), got {names}")
-            for i, price in enumerate(prices or ()):
-                if not isinstance(price, Price):
-                    raise RouteLLMError(f"prices[{i}] must be a routellm_core.ledger.Price, got {type(price).__name__}")
-            priced = prices if prices is not None and len(prices) == len(names) else [Price() for _ in names]
-            ledger = build_ledger(ledger, budget, strong_price, weak_price, model_prices=dict(zip(names, priced)))
-            # the engine checks the names (at least two, distinct) and the settings against N models
-            engine = RoutingEngine(router, settings, ledger, models=names, prices=prices)
+        names = None if models is None else [llm.metadata.model_name for llm in models]
+        engine = RoutingEngine.build(router, settings, models=names, prices=prices, ledger=ledger, budget=budget,
+                                     strong_price=strong_price, weak_price=weak_price)
         super().__init__(
             strong=strong,
             weak=weak,

@@ -15,6 +15,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.llm import LLM
 
 from routellm_core import ConversationError, RouteLLMError, routed_text
+from routellm_core.routing import check_model_choice
 
 from .messages import routing_pairs
 
@@ -110,24 +111,11 @@ def inner_models(strong: Optional[LLM], weak: Optional[LLM], models: Optional[Se
     """The routed LLMs by the slot a decision names: {"strong": ..., "weak": ...} for two, {model name:
     LLM} (cheapest first, as given) for `models`. Checks that exactly one of the two forms is given;
     for `models`, the names are not checked here (the routing engine does: at least two, distinct)."""
-    if models is not None:
-        if strong is not None or weak is not None:
-            raise RouteLLMError(
-                "give either strong= and weak= (two models) or models=[...] (two or more, cheapest first), not both"
-            )
-        if isinstance(models, LLM) or not isinstance(models, (list, tuple)):
-            raise RouteLLMError(f"models must be a list of LlamaIndex LLMs, cheapest first, got {type(models).__name__}")
-        for i, llm in enumerate(models):
-            if not isinstance(llm, LLM):
-                raise RouteLLMError(
-                    f"models[{i}] must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}"
-                )
-        return {llm.metadata.model_name: llm for llm in models}
-    if strong is None and weak is None:
-        raise RouteLLMError("give the models to route between: strong= and weak=, or models=[...] (cheapest first)")
-    for role, llm in (("strong", strong), ("weak", weak)):
-        if llm is None:
-            raise RouteLLMError(f"{role}= is missing: give both strong= and weak=, or models=[...] (cheapest first)")
+    check_model_choice(strong, weak, models)
+    named = [(f"models[{i}]", llm) for i, llm in enumerate(models)] if models is not None else [("strong", strong), ("weak", weak)]
+    for slot, llm in named:
         if not isinstance(llm, LLM):
-            raise RouteLLMError(f"{role} must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}")
+            raise RouteLLMError(f"{slot} must be a LlamaIndex LLM (llama_index.core.llms.LLM), got {type(llm).__name__}")
+    if models is not None:
+        return {llm.metadata.model_name: llm for llm in models}
     return {"strong": strong, "weak": weak}

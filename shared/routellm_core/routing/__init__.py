@@ -7,7 +7,7 @@ Everything else — which threshold applies, forced and sticky routes, a turn wi
 router, the metadata a response carries — is decided here, so both adapters behave the same.
 """
 
-from .engine import RoutingEngine
+from .engine import RoutingEngine, check_model_choice
 from .route import Route
 from .settings import RoutingSettings, build_ledger, check_router_spec
 from .turns import Turn, TurnMemory, current_turn
@@ -19,6 +19,7 @@ __all__ = [
     "Turn",
     "TurnMemory",
     "build_ledger",
+    "check_model_choice",
     "check_router_spec",
     "current_turn",
 ]

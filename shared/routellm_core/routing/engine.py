@@ -19,7 +19,7 @@ from ..registry import load_router
 from ..router import Router
 from ..usage import Usage
 from .route import Route
-from .settings import ROLES, RoutingSettings, check_router_spec
+from .settings import ROLES, RoutingSettings, build_ledger, check_router_spec
 from .thresholds import QualityPolicy, ThresholdPolicy, TierPolicy
 from .turns import Turn, TurnMemory, current_turn
 
@@ -55,6 +55,33 @@ class RoutingEngine:
         self._load_lock = threading.Lock()
         self._warned: set[str] = set()
         self._warn_lock = threading.Lock()
+
+    @classmethod
+    def build(
+        cls,
+        router: str | Path | Router,
+        settings: RoutingSettings,
+        *,
+        models: Sequence[str] | None = None,
+        prices: Sequence[Price] | None = None,
+        ledger: RoutingLedger | None = None,
+        budget: Any = None,
+        strong_price: Price | None = None,
+        weak_price: Price | None = None,
+    ) -> RoutingEngine:
+        """An engine and its ledger from what an adapter was given: the strong/weak pair (`models`
+        None) or N model names, cheapest first, with their `prices`."""
+        if models is None:
+            return cls(router, settings, build_ledger(ledger, budget, strong_price, weak_price), prices=prices)
+        names = list(models)
+        if len(set(names)) != len(names):
+            raise RouteLLMError(f"the routed models need distinct names, got {names}")
+        for i, price in enumerate(prices or ()):
+            if not isinstance(price, Price):
+                raise RouteLLMError(f"prices[{i}] must be a routellm_core.ledger.Price, got {type(price).__name__}")
+        priced = list(prices) if prices is not None and len(prices) == len(names) else [Price() for _ in names]
+        ledger = build_ledger(ledger, budget, strong_price, weak_price, model_prices=dict(zip(names, priced)))
+        return cls(router, settings, ledger, models=names, prices=prices)
 
     def __repr__(self) -> str:
         return f"RoutingEngine(router={self.router_name!r}, loaded={self._loaded is not None})"
@@ -362,3 +389,19 @@ def _check_models(models: Sequence[str] | None, prices: Sequence[Price] | None, 
     if settings.shares is not None and len(settings.shares) != len(names):
         raise RouteLLMError(f"shares gives {len(settings.shares)} values for {len(names)} models")
     return names
+
+
+def check_model_choice(strong: Any, weak: Any, models: Any) -> None:
+    """An adapter routes between `strong` and `weak`, or among a list of `models`: one form, whole."""
+    pair = [role for role, model in (("strong", strong), ("weak", weak)) if model is not None]
+    if models is not None:
+        if pair:
+            raise RouteLLMError(
+                f"give either strong= and weak= (two models) or models=[...] (cheapest first), not both: "
+                f"got models and {' and '.join(pair)}"
+            )
+        if isinstance(models, (str, bytes)) or not isinstance(models, (list, tuple)):
+            raise RouteLLMError(f"models must be a list of models, cheapest first, got {type(models).__name__}")
+    elif len(pair) < 2:
+        missing = " and ".join(role for role in ("strong", "weak") if role not in pair)
+        raise RouteLLMError(f"no {missing} model: give strong= and weak= (two models) or models=[...] (cheapest first)")
