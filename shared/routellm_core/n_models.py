@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .conversation import MAX_ROUTED_CHARS, clean_text
+from .router import score_each_prompt
 
 
 class NModelRouter:
@@ -41,21 +41,8 @@ class NModelRouter:
         """
         if isinstance(prompts, str):
             raise TypeError("model_qualities takes a list of prompts, not a single string")
-        texts = list(prompts)
-        if not texts:
-            raise ValueError("model_qualities needs at least one prompt, got an empty list")
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
-        texts = [clean_text(t[:MAX_ROUTED_CHARS]) for t in texts]
-        unique = list(dict.fromkeys(texts))
-        if self.qualities_rows_independent or not exact:
-            rows = self._checked_qualities(unique)
-        else:
-            # One code path: a prompt's row is the same alone or in any batch (see Router.win_probabilities).
-            rows = np.concatenate([self._checked_qualities([text]) for text in unique])
-        by_text = dict(zip(unique, rows))
-        return np.clip(np.stack([by_text[t] for t in texts]).astype(np.float64), 0.0, 1.0)
+        rows = score_each_prompt(prompts, self._checked_qualities, exact and not self.qualities_rows_independent)
+        return np.clip(rows, 0.0, 1.0)
 
     def _checked_qualities(self, texts: list[str]) -> np.ndarray:
         rows = np.asarray(self._qualities(texts), dtype=np.float64)

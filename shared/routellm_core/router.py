@@ -8,7 +8,7 @@ with a trailing underscore, and `state_tensors` / `from_state` round-trip it thr
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,23 +62,8 @@ class Router(ABC):
         """
         if isinstance(prompts, str):
             raise TypeError("win_probabilities takes a list of prompts; use win_probability for one")
-        texts = list(prompts)
-        if not texts:
-            raise ValueError("win_probabilities needs at least one prompt, got an empty list")
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
-        # bounded, clean text: routing time stays bounded and every tokenizer accepts it
-        texts = [clean_text(t[:MAX_ROUTED_CHARS]) for t in texts]
-        unique = list(dict.fromkeys(texts))
-        if self.scores_rows_independently or not exact:
-            scores = self._checked_scores(unique)
-        else:
-            # One code path: a prompt scores the same, bit for bit, alone or in any batch, so a
-            # threshold calibrated on a batch means the same for single calls (on any CPU).
-            scores = np.concatenate([self._checked_scores([text]) for text in unique])
-        by_text = dict(zip(unique, scores))
-        return np.clip(np.array([by_text[t] for t in texts], dtype=np.float64), 0.0, 1.0)
+        scores = score_each_prompt(prompts, self._checked_scores, exact and not self.scores_rows_independently)
+        return np.clip(scores, 0.0, 1.0)
 
     def _checked_scores(self, texts: list[str]) -> np.ndarray:
         scores = np.asarray(self._score(texts), dtype=np.float64)
@@ -127,3 +112,28 @@ class Router(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def score_each_prompt(prompts: Sequence[str], score: Callable[[list[str]], np.ndarray], one_at_a_time: bool) -> np.ndarray:
+    """`score` applied to cleaned, bounded prompts (each distinct text once), rows back in order.
+
+    `one_at_a_time`: one code path — each prompt is scored alone, so its row is the same, bit for bit,
+    alone or in any list (a padded transformer batch or a batched matrix product rounds differently
+    from a single row, and which BLAS kernel runs depends on the CPU); a threshold calibrated on a
+    list then means the same for single calls. Otherwise the list is scored in one batch (bulk jobs).
+    """
+    texts = list(prompts)
+    if not texts:
+        raise ValueError("scoring needs at least one prompt, got an empty list")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"prompt {i} must be a string, got {type(text).__name__}")
+    # bounded, clean text: routing time stays bounded and every tokenizer accepts it
+    texts = [clean_text(t[:MAX_ROUTED_CHARS]) for t in texts]
+    unique = list(dict.fromkeys(texts))
+    if one_at_a_time:
+        rows = np.concatenate([score([text]) for text in unique])
+    else:
+        rows = score(unique)
+    by_text = dict(zip(unique, rows))
+    return np.stack([by_text[t] for t in texts]).astype(np.float64)
