@@ -45,16 +45,17 @@ class EvaluationResult:
 
     def as_dict(self) -> dict:
         """A JSON-ready dict; an undefined figure (NaN, e.g. APGR when both models score alike) is None."""
-        return _finite_or_none(asdict(self))
+        return finite_or_none(asdict(self))
 
 
-def _finite_or_none(value):
+def finite_or_none(value):
+    """`value` with every non-finite float (at any depth of dicts and lists) replaced by None: JSON-ready."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
+        return {key: finite_or_none(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_finite_or_none(item) for item in value]
+        return [finite_or_none(item) for item in value]
     return value
 
 

@@ -35,7 +35,6 @@ can be recomputed from the tables.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ import pandas as pd
 from ..data.models import find_model
 from ..data.per_model_outcomes import PerModelOutcomes
 from ..n_models import NModelRouter, choose_models, is_n_model_router, lambda_grid
+from .metrics import finite_or_none
 
 DEFAULT_POINTS = 41
 #: Quantile bins of a scalar router's scores in the two-model and tier curves.
@@ -111,18 +111,8 @@ class Curve:
     details: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return _finite_or_none({"name": self.name, "kind": self.kind, "area": self.area, **self.details,
+        return finite_or_none({"name": self.name, "kind": self.kind, "area": self.area, **self.details,
                                 "envelope": self.envelope, "points": self.points})
-
-
-def _finite_or_none(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_none(item) for item in value]
-    return value
 
 
 @dataclass
@@ -158,7 +148,7 @@ class NModelEvaluation:
 
     def as_dict(self) -> dict:
         low, high = self.cost_range
-        return _finite_or_none({
+        return finite_or_none({
             "n": len(self.outcomes),
             "files": [Path(f).name for f in self.outcomes.files],
             "models": self.models,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .n_models import NModelEvaluation
+from .plots import save_figures
 
-FORMATS = (".png", ".svg")
 _STYLES = {"n_model_router": ("-", "o"), "scalar_tiers": ("-.", "."), "two_model": ("--", "s")}
 
 
@@ -64,18 +64,4 @@ def n_models_figure(evaluation: NModelEvaluation, title: str | None = None):
 
 def save_n_models_plot(evaluation: NModelEvaluation, path: str | Path, title: str | None = None) -> list[Path]:
     """Write the plot to `path` (.png or .svg), or to `path`.png and `path`.svg without a suffix."""
-    import matplotlib
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix and suffix not in FORMATS:
-        raise ValueError(f"plot file must end in .png or .svg (or have no suffix for both), got {path.name!r}")
-    targets = [path] if suffix else [path.with_name(path.name + ext) for ext in FORMATS]
-    written = []
-    with matplotlib.rc_context({"svg.hashsalt": "routellm"}):
-        for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            metadata = {"Date": None} if target.suffix.lower() == ".svg" else {"Software": None}
-            n_models_figure(evaluation, title).savefig(target, dpi=110, metadata=metadata)
-            written.append(target)
-    return written
+    return save_figures(lambda: n_models_figure(evaluation, title), path, dpi=110)

@@ -72,6 +72,12 @@ def comparison_figure(comparison: Comparison, title: str | None = None):
 
 def save_comparison_plot(comparison: Comparison, path: str | Path, title: str | None = None) -> list[Path]:
     """Write the plot to `path` (.png or .svg), or to `path`.png and `path`.svg without a suffix."""
+    return save_figures(lambda: comparison_figure(comparison, title), path, dpi=120)
+
+
+def save_figures(make_figure, path: str | Path, dpi: int) -> list[Path]:
+    """Write a figure (`make_figure()`, fresh for each file) to `path` (.png or .svg), or to `path`.png
+    and `path`.svg without a suffix."""
     import matplotlib
 
     path = Path(path)
@@ -86,6 +92,6 @@ def save_comparison_plot(comparison: Comparison, path: str | Path, title: str | 
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             metadata = {"Date": None} if target.suffix.lower() == ".svg" else {"Software": None}
-            comparison_figure(comparison, title).savefig(target, dpi=120, metadata=metadata)
+            make_figure().savefig(target, dpi=dpi, metadata=metadata)
             written.append(target)
     return written
