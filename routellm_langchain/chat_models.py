@@ -50,15 +50,16 @@ from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.errors import RouteLLMError
 from routellm_core.ledger import Price, RoutingLedger
 from routellm_core.routing import Route, RoutingEngine, RoutingSettings, check_model_choice
+from routellm_core.routing.settings import check_settings_arguments
 from routellm_core.routing.settings import calibration_texts
 from routellm_core.usage import Usage
 
 from . import delegate
 from .delegate import Call
-from .inner import InnerModel, TRACING_KWARGS, binding_kwargs, intersect_profiles, split_structured, unwrap
+from .inner import InnerModel, TRACING_KWARGS, intersect_profiles, unwrap
 from .messages import check_conversation, role_of, sticky_hint
 from .responses import UsageCounter, result_usage
-from .structured import ParserByRoute, attach_parser
+from .structured import attach_parser, structured_bindings, tool_bindings
 
 logger = logging.getLogger(__name__)
 
@@ -103,44 +104,17 @@ class RoutedChatModel(BaseChatModel):
                           strong_fraction=0.3)   # 30 % of typical chat traffic to the strong model
     ```
 
-    - With no threshold settings, about half of typical chat traffic goes to `strong`: the router's
-      reference quantiles (stored in its checkpoint) give the threshold for `strong_fraction=0.5`.
-    - `strong_fraction`: the share of calls to send to `strong` — on typical chat prompts, or on
-      your own with `calibration_prompts` (computed when the router first loads); `threshold`: strong
-      when the router's win probability is at or above it (each router has its own scale).
-    - `adaptive=True` with `strong_fraction`: a live threshold that keeps that share of strong
-      calls as traffic shifts; `budget=CostBudget(...)`: a live threshold that keeps a spend target.
-    - The router (a bundled name, a checkpoint directory or a `Router`) loads on first use.
-    - Per call: `model="strong"` / `"weak"` (or an inner model's name) forces a route,
-      `threshold=` changes the threshold. `route` does the same as a field (make it configurable
-      with `configurable_fields`).
-    - Inside a tool-calling turn the model that started the turn keeps answering (sticky routing).
-    - A turn with no text (empty, whitespace, only images) goes to `weak` without asking the router
-      (reason "no_text").
-    - Faults: a router that fails sends the call to `default_model` (`on_router_error="raise"` raises instead); with `fallback=True` an inner
-      model that raises hands the call to the other one. Otherwise the inner model's exception
-      propagates, carrying the decision (`error.routing_decision` and a note).
-    - Every response carries `response_metadata["routellm"]`: `model`, `model_name`,
-      `win_probability`, `threshold` (the one used), `router`, `reason` (on exactly one chunk when
-      streaming), and `error` / `fallback_from` when the call did not go as routed.
-    - `ledger` counts every answered call and its tokens per model (and the cost, given prices).
+    With no threshold settings about half of typical chat traffic goes to `strong` (the router's
+    reference quantiles); `strong_fraction`, `calibration_prompts`, `threshold`, `adaptive` and
+    `budget` set the share otherwise. Per call, `model=` forces a route and `threshold=` changes the
+    threshold. Every response carries `response_metadata["routellm"]` (`model`, `model_name`,
+    `win_probability`, `threshold`, `router`, `reason`; on one chunk when streaming), and `ledger`
+    counts every answered call. N models: `models=[...]` (cheapest first) with `prices` and
+    `shares` (or a quality router's `price_weight`) instead of `strong` and `weak`.
 
-    N models: give `models=[...]` (cheapest first) instead of `strong` and `weak`:
-
-    ```python
-    llm = RoutedChatModel(models=[mini, medium, large], router="length", shares=[0.5, 0.3, 0.2],
-                          prices=[Price(0.15, 0.6), Price(2.5, 10), Price(15, 60)])
-    ```
-
-    Decisions then name the inner model that answers (its own name, e.g. "gpt-4o-mini") instead of
-    "strong" / "weak": in `response_metadata["routellm"]["model"]`, in the ledger, and for forcing
-    (`model="gpt-4o"`; "strong" / "weak" force the dearest / cheapest). A scalar router splits
-    prompts into tiers by `shares` (equal shares by default); a router that predicts each model's
-    quality (`routellm_core.n_models.NModelRouter`) sends each call to the model with the best
-    quality - `price_weight` * price. `fallback=True` hands a failed call to the next dearer model
-    (the dearest to the next cheaper); a turn with no text goes to the cheapest model.
-    `threshold`, `strong_fraction`, `adaptive`, `budget`, `strong_price` and `weak_price` are for two
-    models only.
+    The routing rules — sticky tool-calling turns, turns without text, router failures, fallback,
+    usage — are the core engine's, shared with `RoutedLLM` (docs/routing.md); the options are
+    described in docs/langchain.md.
     """
 
     strong: Any = None
@@ -262,7 +236,7 @@ class RoutedChatModel(BaseChatModel):
 
     def __init__(self, **kwargs: Any) -> None:
         # The core checks the routing settings first: both adapters refuse bad ones with the same error.
-        _check_settings(kwargs)
+        check_settings_arguments(kwargs)
         try:
             super().__init__(**kwargs)
         except ValidationError as error:
@@ -584,14 +558,7 @@ class RoutedChatModel(BaseChatModel):
         tracing = {name: kwargs.pop(name) for name in TRACING_KWARGS if name in kwargs}
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
-        bindings = {}
-        for slot, inner in self._slots().items():
-            try:
-                bound = inner.model.bind_tools(tools, **kwargs)
-            except NotImplementedError as error:
-                raise NotImplementedError(f"{self._describe(slot, inner)} does not support bind_tools") from error
-            bindings[slot] = binding_kwargs(bound, inner, "bind_tools")
-        return self.bind(**{delegate.BINDINGS_KEY: bindings}, **tracing)
+        return self.bind(**{delegate.BINDINGS_KEY: tool_bindings(self._slots(), self._describe, tools, kwargs)}, **tracing)
 
     def with_structured_output(
         self,
@@ -608,41 +575,9 @@ class RoutedChatModel(BaseChatModel):
         (left out, each uses its provider's default); the response is parsed by the parser of the
         model that answered.
         """
-        options = dict(kwargs)
-        if method is not None:
-            options["method"] = method
-        if strict is not None:
-            options["strict"] = strict
-        bindings, parsers, methods = {}, {}, {}
-        for slot, inner in self._slots().items():
-            try:
-                structured = inner.model.with_structured_output(schema, include_raw=False, **options)
-            except NotImplementedError as error:
-                raise NotImplementedError(f"{self._describe(slot, inner)} does not support with_structured_output") from error
-            bindings[slot], parsers[slot], methods[slot] = split_structured(structured, inner)
-        traced_method = method or (
-            next(iter(methods.values())) if len(set(methods.values())) == 1
-            else ", ".join(f"{slot}: {slot_method}" for slot, slot_method in methods.items())
-        )
-        traced = {"kwargs": {"method": traced_method, **({"strict": strict} if strict is not None else {})}, "schema": schema}
+        bindings, parser, traced = structured_bindings(self._slots(), self._describe, schema, method, strict, kwargs)
         llm = self.bind(**{delegate.BINDINGS_KEY: bindings}, ls_structured_output_format=traced)
-        return attach_parser(llm, ParserByRoute(parsers), include_raw=include_raw)
-
+        return attach_parser(llm, parser, include_raw=include_raw)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def _check_settings(kwargs: dict[str, Any]) -> None:
-    """Check the routing settings among a constructor's arguments (calibration prompts only for shape:
-    their text is read once the model exists), and that they name two models or a list of them."""
-    check_model_choice(kwargs.get("strong"), kwargs.get("weak"), kwargs.get("models"))
-    names = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error", "default_model", "scope",
-             "price_weight")
-    given = {name: kwargs[name] for name in names if name in kwargs}
-    shares = kwargs.get("shares")
-    if shares is not None:
-        given["shares"] = tuple(shares) if isinstance(shares, (list, tuple)) else shares
-    prompts = kwargs.get("calibration_prompts")
-    shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
-    RoutingSettings(**given, calibration_texts=shape)

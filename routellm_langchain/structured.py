@@ -8,7 +8,7 @@ and hands the output to the parser of the model that produced it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -19,6 +19,8 @@ from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser,
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
+
+from .inner import binding_kwargs, split_structured
 
 #: Where each response carries its routing decision.
 ROUTING_KEY = "routellm"
@@ -113,3 +115,40 @@ class ParserByRoute(Runnable[BaseMessage, Any]):
 
         async for output in self.atransform(one(), config, **kwargs):
             yield output
+
+
+def tool_bindings(slots: dict[str, Any], describe: Callable[[str, Any], str], tools: Any, kwargs: dict[str, Any]) -> dict:
+    """What each routed model's own `bind_tools` binds (each formats the tools its provider's way)."""
+    bindings = {}
+    for slot, inner in slots.items():
+        try:
+            bound = inner.model.bind_tools(tools, **kwargs)
+        except NotImplementedError as error:
+            raise NotImplementedError(f"{describe(slot, inner)} does not support bind_tools") from error
+        bindings[slot] = binding_kwargs(bound, inner, "bind_tools")
+    return bindings
+
+
+def structured_bindings(
+    slots: dict[str, Any], describe: Callable[[str, Any], str], schema: Any, method: str | None,
+    strict: bool | None, kwargs: dict[str, Any],
+) -> tuple[dict, ParserByRoute, dict]:
+    """Each routed model's own structured-output binding and parser, and what tracing reports."""
+    options = dict(kwargs)
+    if method is not None:
+        options["method"] = method
+    if strict is not None:
+        options["strict"] = strict
+    bindings, parsers, methods = {}, {}, {}
+    for slot, inner in slots.items():
+        try:
+            structured = inner.model.with_structured_output(schema, include_raw=False, **options)
+        except NotImplementedError as error:
+            raise NotImplementedError(f"{describe(slot, inner)} does not support with_structured_output") from error
+        bindings[slot], parsers[slot], methods[slot] = split_structured(structured, inner)
+    traced_method = method or (
+        next(iter(methods.values())) if len(set(methods.values())) == 1
+        else ", ".join(f"{slot}: {slot_method}" for slot, slot_method in methods.items())
+    )
+    traced = {"kwargs": {"method": traced_method, **({"strict": strict} if strict is not None else {})}, "schema": schema}
+    return bindings, ParserByRoute(parsers), traced

@@ -183,3 +183,23 @@ def calibration_texts(prompts: Sequence[Any] | None, routed_text) -> tuple[str, 
     if isinstance(prompts, str):
         raise RouteLLMError("calibration_prompts must be a list of prompts, not one string")
     return tuple(routed_text(prompt) for prompt in prompts)
+
+
+#: The routing settings among an adapter's constructor arguments (the names both adapters use).
+SETTING_NAMES = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error",
+                 "default_model", "scope", "shares", "price_weight")
+
+
+def check_settings_arguments(arguments: dict[str, Any]) -> RoutingSettings:
+    """Check the routing settings among an adapter's constructor arguments before its framework
+    validates them, so both adapters refuse a bad one with the same error. Calibration prompts are
+    checked for shape only (their text is read once the model exists)."""
+    from .engine import check_model_choice
+
+    check_model_choice(arguments.get("strong"), arguments.get("weak"), arguments.get("models"))
+    given = {name: arguments[name] for name in SETTING_NAMES if name in arguments}
+    if isinstance(given.get("shares"), list):
+        given["shares"] = tuple(given["shares"])
+    prompts = arguments.get("calibration_prompts")
+    shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
+    return RoutingSettings(**given, calibration_texts=shape)
