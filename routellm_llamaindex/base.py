@@ -46,6 +46,9 @@ from routellm_core.usage import Usage
 from .calls import (
     END,
     Call,
+    StreamHooks,
+    apass_on,
+    pass_on,
     calibration_texts,
     checked_prompt,
     decided_off_loop,
@@ -88,38 +91,17 @@ class RoutedLLM(FunctionCallingLLM):
     ```
 
     With no threshold settings about half of typical chat traffic goes to the strong model (the
-    router's reference quantiles, stored in its checkpoint, give the threshold for a share of 0.5).
-    `strong_fraction` sets that share — on typical chat prompts, or on `calibration_prompts` (your
-    own, calibrated on first use); `threshold` is a raw win probability (each router has its own
-    scale). With `adaptive=True`, `strong_fraction` is held on live traffic
-    by an `AdaptiveThreshold` instead (calibration prompts, if given, set its starting point); with
-    `budget=CostBudget(...)` the share follows a spend target. The router (`"default"`, another
-    bundled name, a checkpoint directory or a `Router`) loads on first use.
+    router's reference quantiles); `strong_fraction`, `calibration_prompts`, `threshold`, `adaptive`
+    and `budget` set the share otherwise. Per call, `model=` forces a route and `threshold=` changes
+    the threshold; `decide(prompt)` previews a decision. Every response carries
+    `response.additional_kwargs["routellm"]` (`model`, `model_name`, `win_probability`, `threshold`,
+    `router`, `reason`; on every streamed delta), and `ledger` counts every answered call. N models:
+    `models=[...]` (cheapest first) with `prices` and `shares` (or a quality router's
+    `price_weight`) instead of `strong` and `weak`.
 
-    Every response carries `response.additional_kwargs["routellm"]` = `{model, model_name,
-    win_probability, threshold, router, reason}` (on every streamed delta too), `threshold` being
-    the one this call used. Per call, `model="strong"`/`"weak"` (or an inner model's name) forces
-    the route and `threshold=` overrides the threshold; `decide(prompt)` previews a decision.
-    Within a tool-calling turn the model that started the turn answers every step (`"sticky"`).
-
-    A turn with no text (empty, whitespace, only images) goes to the weak model without asking the
-    router (reason `"no_text"`). Failures: when the router fails, the call goes to
-    `default_model` (reason `"router_error"`, a warning logged once) unless
-    `on_router_error="raise"`; when the chosen model raises, `fallback=True` sends the call to the
-    other model (reason `"fallback"`), else the exception propagates with the decision attached as
-    `exc.routing_decision`. Every answered call is counted in `llm.ledger`.
-
-    **N models**: `models=[cheap, medium, dear]` (cheapest first, instead of `strong` and `weak`)
-    with `prices=[Price(...), ...]` (one per model) routes among any number of LLMs, each named by
-    its `metadata.model_name` (distinct names). A scalar router splits prompts into tiers by
-    difficulty: `shares=[0.5, 0.3, 0.2]` is the share of calls each model answers (on typical chat
-    traffic, or on `calibration_prompts`; equal shares by default). A router that predicts every
-    model's quality (`routellm_core.n_models.NModelRouter`, e.g. the `mf_quality` kind) picks
-    argmax quality - `price_weight` * price. Decisions, metadata, events and the ledger then name
-    the model itself; `model=` forces a model by name (or `"strong"` / `"weak"`: the dearest / the
-    cheapest); a failing model falls back to the next dearer one (the dearest to the next cheaper);
-    a turn without text goes to the cheapest. `threshold`, `strong_fraction`, `adaptive` and
-    `budget` are for two models.
+    The routing rules — sticky tool-calling turns, turns without text, router failures, fallback,
+    usage — are the core engine's, shared with `RoutedChatModel` (docs/routing.md); the options are
+    described in docs/llamaindex.md.
     """
 
     strong: Optional[SerializeAsAny[LLM]] = Field(default=None, description="The capable, expensive LLM (two models).")
@@ -193,26 +175,11 @@ class RoutedLLM(FunctionCallingLLM):
         **kwargs: Any,
     ) -> None:
         routed = inner_models(strong, weak, models)
-        if shares is not None and not isinstance(shares, (list, tuple)):
-            raise RouteLLMError(f"shares must be a list of numbers, one per model, got {type(shares).__name__}")
-        if prices is not None and not isinstance(prices, (list, tuple)):
-            raise RouteLLMError(f"prices must be a list of routellm_core.ledger.Price, got {type(prices).__name__}")
-        if models is None and price_weight:
-            raise RouteLLMError(
-                "price_weight weighs price against quality among models=[...]; two models take a threshold"
-            )
         settings = RoutingSettings(
-            threshold=threshold,
-            strong_fraction=strong_fraction,
+            threshold=threshold, strong_fraction=strong_fraction, adaptive=adaptive, budget=budget,
             calibration_texts=None if calibration_prompts is None else calibration_texts(calibration_prompts),
-            adaptive=adaptive,
-            budget=budget,
-            fallback=fallback,
-            on_router_error=on_router_error,
-            default_model=default_model,
-            scope=scope,
-            shares=None if shares is None else tuple(shares),
-            price_weight=price_weight,
+            fallback=fallback, on_router_error=on_router_error, default_model=default_model, scope=scope,
+            shares=tuple(shares) if isinstance(shares, (list, tuple)) else shares, price_weight=price_weight,
         )
         names = None if models is None else [llm.metadata.model_name for llm in models]
         engine = RoutingEngine.build(router, settings, models=names, prices=prices, ledger=ledger, budget=budget,
@@ -500,20 +467,8 @@ class RoutedLLM(FunctionCallingLLM):
             stream = start(llm, call)
             return stream, next(stream, END)
 
-        route, llm, call, (stream, response) = self._with_fallback(route, call, reprepare, first_chunk)
-        meta, usage = route.metadata(llm.metadata.model_name), StreamUsage(call)
-        try:
-            while response is not END:
-                usage.add(response)
-                yield self._tag(response, meta)
-                response = next(stream, END)
-        except Exception as exc:
-            self._engine.attach(exc, route, llm.metadata.model_name)
-            raise
-        finally:
-            if hasattr(stream, "close"):  # closes the inner generator now, not at garbage collection
-                stream.close()
-            self._account(route, llm, usage.total())
+        route, llm, call, (stream, first) = self._with_fallback(route, call, reprepare, first_chunk)
+        yield from pass_on(stream, first, self._stream_hooks(route, llm, call))
 
     async def _adelegate_stream(
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str
@@ -524,20 +479,19 @@ class RoutedLLM(FunctionCallingLLM):
             stream = await start(llm, call)
             return stream, await anext(stream, END)
 
-        route, llm, call, (stream, response) = await self._awith_fallback(route, call, reprepare, first_chunk)
-        meta, usage = route.metadata(llm.metadata.model_name), StreamUsage(call)
-        try:
-            while response is not END:
-                usage.add(response)
-                yield self._tag(response, meta)
-                response = await anext(stream, END)
-        except Exception as exc:
-            self._engine.attach(exc, route, llm.metadata.model_name)
-            raise
-        finally:
-            self._account(route, llm, usage.total())
-            if hasattr(stream, "aclose"):
-                await stream.aclose()
+        route, llm, call, (stream, first) = await self._awith_fallback(route, call, reprepare, first_chunk)
+        async for response in apass_on(stream, first, self._stream_hooks(route, llm, call)):
+            yield response
+
+    def _stream_hooks(self, route: Route, llm: LLM, call: Call) -> StreamHooks:
+        """How a stream that has started answering is tagged, counted once, and fails."""
+        meta = route.metadata(llm.metadata.model_name)
+        return StreamHooks(
+            tag=lambda response: self._tag(response, meta),
+            usage=StreamUsage(call),
+            finish=lambda usage: self._account(route, llm, usage),
+            fail=lambda error: self._engine.attach(error, route, llm.metadata.model_name),
+        )
 
     # ---- chat and completion -----------------------------------------------------------------
 

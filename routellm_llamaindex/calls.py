@@ -7,7 +7,8 @@ call shapes (messages or a prompt, the tool-calling preparation) and the routing
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from llama_index.core.base.llms.types import ChatMessage
@@ -119,3 +120,49 @@ def inner_models(strong: Optional[LLM], weak: Optional[LLM], models: Optional[Se
     if models is not None:
         return {llm.metadata.model_name: llm for llm in models}
     return {"strong": strong, "weak": weak}
+
+
+@dataclass(frozen=True)
+class StreamHooks:
+    """What passing a stream on does with each response (`tag`), its usage (`usage`, read once by
+    `finish` however the stream ends) and an error after the first chunk (`fail`, before re-raising)."""
+
+    tag: Callable[[Any], Any]
+    usage: Any
+    finish: Callable[[Any], None]
+    fail: Callable[[BaseException], None]
+
+
+def pass_on(stream: Any, first: Any, hooks: StreamHooks) -> Generator:
+    """Yield a stream that has started answering (`first` is its first response, or END); it is
+    recorded once, when it ends, is closed early, or fails."""
+    response = first
+    try:
+        while response is not END:
+            hooks.usage.add(response)
+            yield hooks.tag(response)
+            response = next(stream, END)
+    except Exception as error:
+        hooks.fail(error)
+        raise
+    finally:
+        if hasattr(stream, "close"):  # closes the inner generator now, not at garbage collection
+            stream.close()
+        hooks.finish(hooks.usage.total())
+
+
+async def apass_on(stream: Any, first: Any, hooks: StreamHooks) -> AsyncGenerator:
+    """`pass_on` for an async stream."""
+    response = first
+    try:
+        while response is not END:
+            hooks.usage.add(response)
+            yield hooks.tag(response)
+            response = await anext(stream, END)
+    except Exception as error:
+        hooks.fail(error)
+        raise
+    finally:
+        hooks.finish(hooks.usage.total())
+        if hasattr(stream, "aclose"):
+            await stream.aclose()

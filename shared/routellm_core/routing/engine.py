@@ -368,9 +368,13 @@ class RoutingEngine:
 
 def _check_models(models: Sequence[str] | None, prices: Sequence[Price] | None, settings: RoutingSettings) -> list[str]:
     """The N models' names (empty for the strong/weak pair), checked against the settings."""
+    if prices is not None and (isinstance(prices, (str, bytes)) or not isinstance(prices, (list, tuple))):
+        raise RouteLLMError(f"prices must be a list of routellm_core.ledger.Price, got {type(prices).__name__}")
     if models is None:
         if prices is not None:
             raise RouteLLMError("prices go with models=[...]; price two models with strong_price and weak_price")
+        if settings.price_weight:
+            raise RouteLLMError("price_weight weighs price against quality among models=[...]; two models take a threshold")
         if settings.shares is not None:
             raise RouteLLMError("shares split calls among models=[...]; for two models give strong_fraction")
         return []

@@ -83,10 +83,10 @@ class RoutingSettings:
                 raise RouteLLMError("a cost budget sets the strong share itself: leave out threshold and strong_fraction")
         if self.shares is not None:
             shares = self.shares
-            if isinstance(shares, (str, bytes)) or not all(
+            if isinstance(shares, (str, bytes)) or not isinstance(shares, (list, tuple)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in shares
             ):
-                raise RouteLLMError(f"shares must be numbers in [0, 1], one per model, got {shares!r}")
+                raise RouteLLMError(f"shares must be a list of numbers in [0, 1], one per model, got {shares!r}")
             if abs(sum(shares) - 1.0) > 1e-6:
                 raise RouteLLMError(f"shares must add up to 1, got {shares!r} (sum {sum(shares):.4f})")
             if self.threshold is not None or self.strong_fraction is not None:
