@@ -393,16 +393,7 @@ class RoutedLLM(FunctionCallingLLM):
     def _account(self, route: Route, llm: LLM, usage: Usage) -> None:
         """Record one answered call in the ledger and tell event handlers (never fails the call)."""
         self._engine.record(route, usage)
-        dispatcher.event(
-            RoutedUsageEvent(
-                model=route.decision.model,
-                model_name=llm.metadata.model_name,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                estimated=usage.estimated,
-                reason=route.decision.reason,
-            )
-        )
+        dispatcher.event(RoutedUsageEvent.of(route, llm.metadata.model_name, usage))
 
     @staticmethod
     def _tag(response: Any, meta: Dict[str, Any]) -> Any:

@@ -6,6 +6,9 @@ from typing import Optional
 
 from llama_index.core.instrumentation.events.base import BaseEvent
 
+from routellm_core.routing import Route
+from routellm_core.usage import Usage
+
 
 class RoutingDecisionEvent(BaseEvent):
     """A RoutedLLM chose the strong or the weak model (or, among N models, one by name) for one call
@@ -51,3 +54,9 @@ class RoutedUsageEvent(BaseEvent):
     @classmethod
     def class_name(cls) -> str:
         return "RoutedUsageEvent"
+
+    @classmethod
+    def of(cls, route: Route, model_name: str, usage: Usage) -> RoutedUsageEvent:
+        """The event for a call that `route` sent to the inner model `model_name`, with its usage."""
+        return cls(model=route.decision.model, model_name=model_name, input_tokens=usage.input_tokens,
+                   output_tokens=usage.output_tokens, estimated=usage.estimated, reason=route.decision.reason)
