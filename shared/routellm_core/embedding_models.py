@@ -51,3 +51,14 @@ def resolve_model_path(model_name: str) -> str:
         if local is not None:
             return str(local)
     return model_name
+
+
+def load_sentence_transformer(model_name: str, device: str = "cpu"):
+    """A sentence-transformers model from a local folder (the bundled MiniLM offline) or the hub,
+    loaded without transformers' per-load progress bar."""
+    from sentence_transformers import SentenceTransformer
+
+    from .quiet import quiet_model_loading
+
+    with quiet_model_loading():
+        return SentenceTransformer(resolve_model_path(model_name), device=device)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from .embedding_models import DEFAULT_EMBEDDING_MODEL, derived_model_folder, resolve_model_path
+from .embedding_models import DEFAULT_EMBEDDING_MODEL, derived_model_folder, load_sentence_transformer, resolve_model_path
 from .embedding_transformer import Embedder
 from .errors import RouteLLMError
 from .storage import staged_folder
@@ -259,12 +259,7 @@ class StaticEmbedder(Embedder):
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
-                    from sentence_transformers import SentenceTransformer
-
-                    from .quiet import quiet_model_loading
-
-                    with quiet_model_loading():
-                        self._model = SentenceTransformer(resolve_model_path(self.base_model), device="cpu")
+                    self._model = load_sentence_transformer(self.base_model)
         return self._model
 
     @property

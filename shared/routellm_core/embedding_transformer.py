@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .embedding_models import DEFAULT_EMBEDDING_MODEL, resolve_model_path
+from .embedding_models import DEFAULT_EMBEDDING_MODEL, load_sentence_transformer, resolve_model_path
 
 #: Chooses the backend of Embedders built without one (the routers' shared embedders): torch or onnx.
 BACKEND_ENV = "ROUTELLM_EMBEDDING_BACKEND"
@@ -70,12 +70,7 @@ class Embedder:
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
-                    from sentence_transformers import SentenceTransformer
-
-                    from .quiet import quiet_model_loading
-
-                    with quiet_model_loading():
-                        self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
+                    self._model = load_sentence_transformer(self.model_name, self.device)
         return self._model
 
     @property

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .group import app
+from .group import app, write_plot
 
 _BENCHMARK_HELP = "One of the paper's benchmarks: mt-bench, mmlu or gsm8k."
 
@@ -151,8 +151,4 @@ def eval_command(
     if plot is not None:
         from ..evaluation.plots import save_comparison_plot
 
-        try:
-            written = save_comparison_plot(comparison, plot)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--plot") from None
-        typer.echo("wrote " + ", ".join(str(p) for p in written))
+        write_plot(lambda: save_comparison_plot(comparison, plot))

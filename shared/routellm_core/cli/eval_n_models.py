@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from ..data.files import TABLE_SUFFIXES
+from .group import write_plot
 
 
 def is_table_file(text: str) -> bool:
@@ -93,8 +94,4 @@ def run_outcomes_eval(
     if plot is not None:
         from ..evaluation.n_models_plot import save_n_models_plot
 
-        try:
-            written = save_n_models_plot(evaluation, plot)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--plot") from None
-        typer.echo("wrote " + ", ".join(str(p) for p in written))
+        write_plot(lambda: save_n_models_plot(evaluation, plot))

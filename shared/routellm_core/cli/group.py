@@ -15,3 +15,12 @@ app = typer.Typer(
 @app.callback()
 def _group() -> None:
     """Learned LLM routers: route prompts, train, calibrate and evaluate routers."""
+
+
+def write_plot(save) -> None:
+    """Run `save()` (a plot writer returning the files it wrote) and say what it wrote."""
+    try:
+        written = save()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--plot") from None
+    typer.echo("wrote " + ", ".join(str(p) for p in written))

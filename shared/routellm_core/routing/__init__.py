@@ -7,9 +7,9 @@ Everything else — which threshold applies, forced and sticky routes, a turn wi
 router, the metadata a response carries — is decided here, so both adapters behave the same.
 """
 
-from .engine import RoutingEngine, check_model_choice
+from .engine import RoutingEngine
 from .route import Route
-from .settings import RoutingSettings, build_ledger, check_router_spec
+from .settings import RoutingSettings, build_ledger, check_model_choice, check_router_spec
 from .turns import Turn, TurnMemory, current_turn
 
 __all__ = [

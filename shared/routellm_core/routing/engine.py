@@ -393,19 +393,3 @@ def _check_models(models: Sequence[str] | None, prices: Sequence[Price] | None, 
     if settings.shares is not None and len(settings.shares) != len(names):
         raise RouteLLMError(f"shares gives {len(settings.shares)} values for {len(names)} models")
     return names
-
-
-def check_model_choice(strong: Any, weak: Any, models: Any) -> None:
-    """An adapter routes between `strong` and `weak`, or among a list of `models`: one form, whole."""
-    pair = [role for role, model in (("strong", strong), ("weak", weak)) if model is not None]
-    if models is not None:
-        if pair:
-            raise RouteLLMError(
-                f"give either strong= and weak= (two models) or models=[...] (cheapest first), not both: "
-                f"got models and {' and '.join(pair)}"
-            )
-        if isinstance(models, (str, bytes)) or not isinstance(models, (list, tuple)):
-            raise RouteLLMError(f"models must be a list of models, cheapest first, got {type(models).__name__}")
-    elif len(pair) < 2:
-        missing = " and ".join(role for role in ("strong", "weak") if role not in pair)
-        raise RouteLLMError(f"no {missing} model: give strong= and weak= (two models) or models=[...] (cheapest first)")

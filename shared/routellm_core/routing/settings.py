@@ -194,8 +194,6 @@ def check_settings_arguments(arguments: dict[str, Any]) -> RoutingSettings:
     """Check the routing settings among an adapter's constructor arguments before its framework
     validates them, so both adapters refuse a bad one with the same error. Calibration prompts are
     checked for shape only (their text is read once the model exists)."""
-    from .engine import check_model_choice
-
     check_model_choice(arguments.get("strong"), arguments.get("weak"), arguments.get("models"))
     given = {name: arguments[name] for name in SETTING_NAMES if name in arguments}
     if isinstance(given.get("shares"), list):
@@ -203,3 +201,19 @@ def check_settings_arguments(arguments: dict[str, Any]) -> RoutingSettings:
     prompts = arguments.get("calibration_prompts")
     shape = prompts if prompts is None or isinstance(prompts, str) else tuple("" for _ in prompts)
     return RoutingSettings(**given, calibration_texts=shape)
+
+
+def check_model_choice(strong: Any, weak: Any, models: Any) -> None:
+    """An adapter routes between `strong` and `weak`, or among a list of `models`: one form, whole."""
+    pair = [role for role, model in (("strong", strong), ("weak", weak)) if model is not None]
+    if models is not None:
+        if pair:
+            raise RouteLLMError(
+                f"give either strong= and weak= (two models) or models=[...] (cheapest first), not both: "
+                f"got models and {' and '.join(pair)}"
+            )
+        if isinstance(models, (str, bytes)) or not isinstance(models, (list, tuple)):
+            raise RouteLLMError(f"models must be a list of models, cheapest first, got {type(models).__name__}")
+    elif len(pair) < 2:
+        missing = " and ".join(role for role in ("strong", "weak") if role not in pair)
+        raise RouteLLMError(f"no {missing} model: give strong= and weak= (two models) or models=[...] (cheapest first)")
