@@ -10,6 +10,7 @@ from . import eval as _eval  # noqa: F401
 from . import calibrate as _calibrate  # noqa: F401
 from . import data as _data  # noqa: F401
 from . import train as _train  # noqa: F401
+from . import label as _label  # noqa: F401
 
 
 def main() -> None:

@@ -1,0 +1,59 @@
+"""`routellm label`: judge-labelled battles from your own prompts (see docs/your_traffic.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .group import app
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, spec = value.partition("=")
+        if not sep or not name.strip() or not spec.strip():
+            raise typer.BadParameter(f"{option} takes NAME=VALUE, got {value!r}", param_hint=option)
+        out[name.strip()] = spec.strip()
+    return out
+
+
+@app.command("label")
+def label_command(
+    prompts: Path = typer.Argument(..., help="Prompts: text (one a line), CSV, JSONL or Parquet with a `prompt` column."),
+    model: list[str] = typer.Option(..., "--model", "-m", help="NAME=SPEC, two or more: provider:model or "
+                                    "module:attribute (a chat model, an LLM or a callable (prompt) -> answer)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Battles JSONL file to append to (a re-run resumes)."),
+    judge: Optional[str] = typer.Option(None, "--judge", "-j", help="provider:model or module:attribute "
+                                        "(a model, or a callable (prompt, answer_a, answer_b) -> verdict)."),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="Golden labels: a file with `prompt` "
+                                             "and `reference` columns (an answer is right when it contains it)."),
+    checker: Optional[str] = typer.Option(None, "--checker", help="Golden labels: module:function "
+                                          "(prompt, answer[, reference]) -> bool."),
+    concurrency: int = typer.Option(4, "--concurrency", help="Prompts in flight at once."),
+    retries: int = typer.Option(3, "--retries", help="Retries per call on errors, with exponential back-off."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Stop cleanly once this many US$ are spent."),
+    price: list[str] = typer.Option([], "--price", help="NAME=USD per call, for models (or `judge`) that "
+                                    "report no cost: the ledger, --max-cost and --dry-run use it. Repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count the calls and estimate the cost; call nothing."),
+    source: str = typer.Option("own_traffic", "--source", help="The battles' `source` column."),
+    licence: str = typer.Option("LicenseRef-own-data", "--licence", help="The battles' `licence` column."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Call the models on each prompt, judge every pair in both orders, append battles to --out."""
+    from ..errors import RouteLLMError
+    from ..labeling import label
+
+    models = _pairs(model, "--model")
+    prices = {name: float(value) for name, value in _pairs(price, "--price").items()}
+    judge_price = prices.pop("judge", None)
+    try:
+        summary = label(prompts, models, out, judge=judge, references=reference, checker=checker,
+                        concurrency=concurrency, retries=retries, max_cost=max_cost, prices=prices,
+                        judge_price=judge_price, dry_run=dry_run, progress=progress, source=source, licence=licence)
+    except RouteLLMError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(json.dumps(summary.as_dict(), indent=2))
