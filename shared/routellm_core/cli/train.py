@@ -56,8 +56,17 @@ def train(
                                          "comma-separated (default: every model in the tables)."),
     price: list[str] = typer.Option([], "--price", help="With --outcomes: MODEL=USD per call, replacing the "
                                     "table's <model>|total_cost column (recorded in the card). Repeatable."),
+    battles: list[Path] = typer.Option([], "--battles", help="Your battle files (e.g. from `routellm label`); "
+                                       "repeatable. Without --init they join --data as training sets."),
+    init: Optional[str] = typer.Option(None, "--init", help="Adapt this bundled router (e.g. `default`) or "
+                                       "checkpoint to --battles instead of training from scratch (docs/your_traffic.md)."),
 ) -> None:
     """Train a router: load and decontaminate the data, fit, evaluate, and save with a card."""
+    if init is not None:
+        _adapt(kind, init, battles, out, strong, weak, seed)
+        return
+    if battles:
+        data = ",".join(str(p) for p in battles)
     if outcomes or ctx.args:
         _train_on_outcomes(kind, outcomes, ctx.args, out, models, price, strong, weak, _parse_params(param), seed)
         return
@@ -137,3 +146,32 @@ def _train_on_outcomes(kind: str, outcomes: list[Path], extra: list[str], out: P
     console.print(f"saved {router.kind} router to {out}")
     typer.echo(json.dumps({"out": str(out), "kind": router.kind, "models": router.models,
                            "prompts": len(table)}, indent=2))
+
+
+def _adapt(kind: str, init: str, battles: list[Path], out: Path, strong: str, weak: str, seed: int) -> None:
+    """`routellm train KIND --battles FILE --init default`: the bundled router adapted to your labels."""
+    from rich.console import Console
+
+    from ..errors import RouteLLMError
+    from ..registry import load_router
+    from ..training.adapt import adapt_router, load_battles
+
+    if not battles:
+        raise typer.BadParameter("--init adapts a router to your labels: give them with --battles FILE")
+    console = Console(stderr=True)
+    try:
+        base = load_router(init)
+        if kind != base.kind:
+            raise typer.BadParameter(f"--init {init} is a {base.kind} router, not {kind}: use `routellm train "
+                                     f"{base.kind} ... --init {init}`")
+        table = load_battles(battles)
+        console.print(f"adapting {init} ({base.kind}) to {len(table):,} battles of {strong} vs {weak}")
+        router = adapt_router(base, table, strong, weak, seed=seed, labels=", ".join(p.name for p in battles))
+    except (RouteLLMError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    router.name = out.name
+    router.save(out)
+    cv = router.card["cross_validation"]
+    console.print(f"saved the adapted router to {out}: {router.card['head']['chosen']}")
+    typer.echo(json.dumps({"out": str(out), "kind": router.kind, "head": router.card["head"],
+                           "cross_validation": cv}, indent=2))

@@ -4,6 +4,7 @@ None of these modules imports torch at import time: the learned routers score wi
 transformer-based ones (BERT, causal LLM) import torch and transformers inside their methods.
 """
 
+from .adapted import AdaptedRouter
 from .baselines import LengthRouter, RandomRouter
 from .bert import BertClassifierRouter
 from .causal_llm import CausalLLMRouter
@@ -14,6 +15,7 @@ from .mf_quality import QualityMFRouter
 from .sw_ranking import SWRankingRouter
 
 __all__ = [
+    "AdaptedRouter",
     "BertClassifierRouter",
     "CausalLLMRouter",
     "DifficultyRouter",
