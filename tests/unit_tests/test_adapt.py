@@ -148,3 +148,25 @@ def test_arena_hard_replay_reproduces_the_recorded_verdicts(tmp_path):
     assert summary.written == 40 and summary.garbage_verdicts == 0
     table = pair_targets(load_battles([out]), replay.STRONG, replay.WEAK).set_index("prompt")["y"]
     assert np.allclose([table[p] for p in prompts], [shares[p] for p in prompts])
+
+
+@requires_shared_data
+@pytest.mark.shared_data
+def test_mbpp_replay_gives_golden_labels(tmp_path):
+    """The MBPP replay models and checker give golden battles that match the recorded correctness."""
+    if not (SHARED_DATA / "routerbench_subset" / "mbpp_train.csv.gz").is_file():
+        pytest.skip("the routerbench_subset folder of the shared data is absent")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from examples import replay_mbpp as replay
+
+    table = replay.table().head(30)
+    out = tmp_path / "battles.jsonl"
+    summary = label(table["prompt"].tolist(), {replay.STRONG: replay.gpt4, replay.WEAK: replay.mixtral}, out,
+                    checker=replay.checker, progress=False)
+    assert summary.written == 30 and summary.judge_calls == 0
+    y = pair_targets(load_battles([out]), replay.STRONG, replay.WEAK).set_index("prompt")["y"]
+    expected = 0.5 + 0.5 * (table[replay.STRONG] - table[replay.WEAK]).to_numpy()
+    assert np.allclose([y[p] for p in table["prompt"]], expected)

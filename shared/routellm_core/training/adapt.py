@@ -58,7 +58,8 @@ def pair_targets(battles: pd.DataFrame, strong: str, weak: str) -> pd.DataFrame:
         share_a = pd.to_numeric(rows["score_a"], errors="coerce").fillna(share_a)
     y = np.where(forward[rows.index], share_a, 1.0 - share_a)
     table = pd.DataFrame({"prompt": rows["prompt"].astype(str).to_numpy(), "y": y})
-    return table.groupby("prompt", sort=False).agg(y=("y", "mean"), n=("y", "size")).reset_index()
+    return table.groupby("prompt", sort=True).agg(  # sorted: the folds do not depend on the file order
+        y=("y", "mean"), n=("y", "size")).reset_index()
 
 
 def apgr(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray) -> float:
