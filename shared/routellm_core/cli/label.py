@@ -23,9 +23,11 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 @app.command("label")
 def label_command(
-    prompts: Path = typer.Argument(..., help="Prompts: text (one a line), CSV, JSONL or Parquet with a `prompt` column."),
-    model: list[str] = typer.Option(..., "--model", "-m", help="NAME=SPEC, two or more: provider:model or "
-                                    "module:attribute (a chat model, an LLM or a callable (prompt) -> answer)."),
+    prompts: Path = typer.Argument(..., help="Prompts: text (one a line), CSV, JSONL or Parquet with a `prompt` "
+                                   "column; or a JSONL of pairs stored by shadow sampling (judged as recorded)."),
+    model: list[str] = typer.Option([], "--model", "-m", help="NAME=SPEC, two or more: provider:model or "
+                                    "module:attribute (a chat model, an LLM or a callable (prompt) -> answer). "
+                                    "Not needed for a file of pairs stored by shadow sampling."),
     out: Path = typer.Option(..., "--out", "-o", help="Battles JSONL file to append to (a re-run resumes)."),
     judge: Optional[str] = typer.Option(None, "--judge", "-j", help="provider:model or module:attribute "
                                         "(a model, or a callable (prompt, answer_a, answer_b) -> verdict)."),

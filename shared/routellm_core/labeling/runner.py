@@ -150,13 +150,20 @@ def _with_retries(call: Callable[[], Reply], retries: int, backoff: float, summa
     raise AssertionError("unreachable")
 
 
+def _no_recorded_answer(name: str):
+    def missing(prompt: str):
+        raise LabelingError(f"no recorded answer of {name!r} for this prompt (give --model {name}=SPEC to call it)")
+
+    return missing
+
+
 def _cost(reply: Reply, price: float | None) -> float | None:
     return reply.cost if reply.cost is not None else price
 
 
 def label(
     prompts: Sequence[str] | str | Path,
-    models: Mapping[str, Any],
+    models: Mapping[str, Any] | None,
     out: str | Path,
     *,
     judge: Any = None,
@@ -175,17 +182,28 @@ def label(
 ) -> LabelSummary:
     """Label `prompts` with battles between every pair of `models` (name -> spec) and append them to `out`.
 
+    `prompts` may be a file of pairs stored by shadow sampling (JSONL rows with `answers`): their
+    recorded answers are judged and `models` may be left empty.
+
     Verdicts come from `judge` (each pair in both orders, combined), or golden labels from `checker`
     (and/or `references`). `prices`: US$ per call of each model where a model reports no cost;
     `judge_price` the same per judge call. `max_cost` stops cleanly (no new prompt starts) once spent.
     Returns a `LabelSummary`; garbage verdicts and failed calls are counted there, never raised.
     """
+    recorded: dict = {}
+    if isinstance(prompts, (str, Path)):
+        from .shadow import has_recorded_answers, read_recorded_pairs
+
+        if has_recorded_answers(prompts):  # pairs stored by shadow sampling: judge them, call no model
+            prompts, recorded, names = read_recorded_pairs(prompts)
+            models = dict(models or {}) or {name: _no_recorded_answer(name) for name in names}
+        else:
+            prompts = read_prompt_table(prompts)
+    models = dict(models or {})
     if len(models) < 2:
         raise LabelingError(f"labelling needs two or more models, got {len(models)}")
     if judge is None and checker is None and references is None:
         raise LabelingError("give a judge, or reference answers / a checker for golden labels")
-    if isinstance(prompts, (str, Path)):
-        prompts = read_prompt_table(prompts)
     prompts = list(dict.fromkeys(prompts))
     if isinstance(references, (str, Path)):
         references = read_references(references)
@@ -196,6 +214,7 @@ def label(
     pairs = list(itertools.combinations(names, 2))
     done = {(r.get("prompt_id"), r.get("model_a"), r.get("model_b")) for r in _read_jsonl(out)}
     known = {(r["prompt_id"], r["model"]): r for r in _read_jsonl(answers_path) if "prompt_id" in r and "model" in r}
+    known = recorded | known
     summary = LabelSummary(prompts=len(prompts), pairs=len(prompts) * len(pairs), dry_run=dry_run)
     todo = []
     for prompt in prompts:
