@@ -58,4 +58,8 @@ def label_command(
                         judge_price=judge_price, dry_run=dry_run, progress=progress, source=source, licence=licence)
     except RouteLLMError as exc:
         raise typer.BadParameter(str(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the battles written so far are in {out}; run the same command again to resume",
+                   err=True)
+        raise typer.Exit(130) from None
     typer.echo(json.dumps(summary.as_dict(), indent=2))
