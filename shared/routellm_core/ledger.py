@@ -7,7 +7,7 @@ LangChain callback handler and LlamaIndex event handler feed it for models built
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 
@@ -61,6 +61,9 @@ class LedgerSnapshot(_PairPrices):
     cost: float
     #: The cost had every call gone to the dearest model ("strong"), with the same token counts.
     always_strong_cost: float
+    #: Shadow calls (`explore=`): the other model, called to collect labels; not part of `cost`.
+    exploration: dict[str, ModelUsage] = field(default_factory=dict)
+    exploration_cost: float = 0.0
 
     @property
     def strong(self) -> ModelUsage:
@@ -99,6 +102,8 @@ class LedgerSnapshot(_PairPrices):
             "cost": self.cost,
             "always_strong_cost": self.always_strong_cost,
             "saving": self.saving,
+            "exploration_calls": sum(u.calls for u in self.exploration.values()),
+            "exploration_cost": self.exploration_cost,
         }
 
 
@@ -126,6 +131,7 @@ class RoutingLedger(_PairPrices):
         self.prices = dict(prices)
         self._lock = threading.Lock()
         self._usage = {name: ModelUsage() for name in self.prices}
+        self._exploration = {name: ModelUsage() for name in self.prices}
 
     @property
     def models(self) -> list[str]:
@@ -136,13 +142,22 @@ class RoutingLedger(_PairPrices):
     ) -> None:
         """Record one call answered by `model` with its token usage (`estimated`: the provider
         reported none and the counts are an estimate)."""
-        if model not in self._usage:
-            raise ValueError(f"model must be {' or '.join(map(repr, reversed(self._usage)))}, got {model!r}")
+        self._add(self._usage, model, input_tokens, output_tokens, estimated)
+
+    def record_exploration(
+        self, model: str, input_tokens: int = 0, output_tokens: int = 0, estimated: bool = False
+    ) -> None:
+        """Record one shadow call (`explore=`): kept apart from the calls users were answered by."""
+        self._add(self._exploration, model, input_tokens, output_tokens, estimated)
+
+    def _add(self, table: dict[str, ModelUsage], model: str, input_tokens: int, output_tokens: int, estimated: bool) -> None:
+        if model not in table:
+            raise ValueError(f"model must be {' or '.join(map(repr, reversed(table)))}, got {model!r}")
         input_tokens, output_tokens = int(input_tokens or 0), int(output_tokens or 0)
         if input_tokens < 0 or output_tokens < 0:
             raise ValueError("token counts cannot be negative")
         with self._lock:
-            usage = self._usage[model]
+            usage = table[model]
             usage.calls += 1
             usage.input_tokens += input_tokens
             usage.output_tokens += output_tokens
@@ -151,25 +166,30 @@ class RoutingLedger(_PairPrices):
     def snapshot(self) -> LedgerSnapshot:
         with self._lock:
             usage = {name: ModelUsage(**vars(u)) for name, u in self._usage.items()}
+            exploration = {name: ModelUsage(**vars(u)) for name, u in self._exploration.items() if u.calls}
         cost = sum(self.prices[name].cost(u.input_tokens, u.output_tokens) for name, u in usage.items())
+        exploration_cost = sum(self.prices[name].cost(u.input_tokens, u.output_tokens) for name, u in exploration.items())
         dearest = self.prices["strong"] if "strong" in self.prices else max(
             self.prices.values(), key=lambda p: p.input_per_million + p.output_per_million)
         always_strong = dearest.cost(sum(u.input_tokens for u in usage.values()), sum(u.output_tokens for u in usage.values()))
-        return LedgerSnapshot(usage, dict(self.prices), cost, always_strong)
+        return LedgerSnapshot(usage, dict(self.prices), cost, always_strong, exploration, exploration_cost)
 
     def reset(self) -> None:
         with self._lock:
             self._usage = {name: ModelUsage() for name in self.prices}
+            self._exploration = {name: ModelUsage() for name in self.prices}
 
     # A lock cannot be copied or pickled: copies and pickles carry the totals and get a lock of their own.
     def __getstate__(self) -> dict:
         with self._lock:
             return {k: v for k, v in vars(self).items() if k != "_lock"} | {
-                "_usage": {m: ModelUsage(**vars(u)) for m, u in self._usage.items()}
+                "_usage": {m: ModelUsage(**vars(u)) for m, u in self._usage.items()},
+                "_exploration": {m: ModelUsage(**vars(u)) for m, u in self._exploration.items()},
             }
 
     def __setstate__(self, state: dict) -> None:
         vars(self).update(state)
+        self.__dict__.setdefault("_exploration", {name: ModelUsage() for name in self.prices})
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

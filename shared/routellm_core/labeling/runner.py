@@ -7,9 +7,7 @@ re-run pays neither for finished battles nor for answers already received. A re-
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,16 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .records import Appender, prompt_id, read_jsonl
 from .models import LabelingError, Reply, describe, resolve_checker, resolve_judge, resolve_model
 from .verdicts import combine, golden, parse_verdict, swap
 
 DEFAULT_SOURCE = "own_traffic"
 #: Your own traffic carries no public licence: a bundled (shipped) router refuses it, yours may use it.
 DEFAULT_LICENCE = "LicenseRef-own-data"
-
-
-def prompt_id(prompt: str) -> str:
-    return hashlib.sha1(prompt.encode("utf-8")).hexdigest()[:16]
 
 
 def read_prompt_table(path: str | Path, column: str = "prompt") -> list[str]:
@@ -101,39 +96,6 @@ class _Budget:
     @property
     def exhausted(self) -> bool:
         return self.max_cost is not None and self.spent >= self.max_cost
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a line cut short by a crash: that pair is redone
-                continue
-    return rows
-
-
-class _Appender:
-    """Appends JSON lines to a file under a lock, flushing each."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_file() and path.stat().st_size:
-            data = path.read_bytes()
-            if not data.endswith(b"\n"):  # a line cut short by a crash: drop it (that pair is redone)
-                with path.open("r+b") as handle:
-                    handle.truncate(data.rfind(b"\n") + 1)
-        self.handle = path.open("a", encoding="utf-8")
-        self.lock = threading.Lock()
-
-    def write(self, row: dict) -> None:
-        with self.lock:
-            self.handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            self.handle.flush()
-
-    def close(self) -> None:
-        self.handle.close()
 
 
 def _with_retries(call: Callable[[], Reply], retries: int, backoff: float, summary: LabelSummary) -> Reply:
@@ -212,8 +174,8 @@ def label(
     answers_path = out.with_name(out.name + ".answers.jsonl")
     names = list(models)
     pairs = list(itertools.combinations(names, 2))
-    done = {(r.get("prompt_id"), r.get("model_a"), r.get("model_b")) for r in _read_jsonl(out)}
-    known = {(r["prompt_id"], r["model"]): r for r in _read_jsonl(answers_path) if "prompt_id" in r and "model" in r}
+    done = {(r.get("prompt_id"), r.get("model_a"), r.get("model_b")) for r in read_jsonl(out)}
+    known = {(r["prompt_id"], r["model"]): r for r in read_jsonl(answers_path) if "prompt_id" in r and "model" in r}
     known = recorded | known
     summary = LabelSummary(prompts=len(prompts), pairs=len(prompts) * len(pairs), dry_run=dry_run)
     todo = []
@@ -238,7 +200,7 @@ def label(
     check = resolve_checker(checker) if checker is not None else None
     judge_name = describe(judge) if judged else f"golden:{describe(checker) if checker is not None else 'reference'}"
     budget = _Budget(max_cost)
-    battles, answers = _Appender(out), _Appender(answers_path)
+    battles, answers = Appender(out), Appender(answers_path)
     lock = threading.Lock()
 
     def answer(prompt: str, pid: str, name: str) -> dict:

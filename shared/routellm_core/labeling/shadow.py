@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .models import as_reply
-from .runner import _Appender, prompt_id
+from .records import Appender, prompt_id
 
 
 class ShadowSampler:
@@ -41,7 +41,7 @@ class ShadowSampler:
         self.prices = dict(prices or {})
         self._random = random.Random(seed)
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="routellm-shadow")
-        self._appender: _Appender | None = None
+        self._appender: Appender | None = None
         self._lock = threading.Lock()
         self._pending: list = []
         self.explored = 0
@@ -78,7 +78,7 @@ class ShadowSampler:
                "latency_s": {other: round(time.perf_counter() - start, 4)}}
         with self._lock:
             if self._appender is None:
-                self._appender = _Appender(self.path)
+                self._appender = Appender(self.path)
             self.exploration_cost += float(cost or 0.0)
             self.stored += 1
             appender = self._appender

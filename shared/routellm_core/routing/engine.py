@@ -55,6 +55,7 @@ class RoutingEngine:
         self._load_lock = threading.Lock()
         self._warned: set[str] = set()
         self._warn_lock = threading.Lock()
+        self._sampler = None  # the shadow sampler (`explore`), started on the first explored call
 
     @classmethod
     def build(
@@ -336,6 +337,39 @@ class RoutingEngine:
         """Attach the decision behind a failed call to its exception (once: a stream may fail twice)."""
         if getattr(error, DECISION_ATTRIBUTE, None) is None:
             attach_decision(error, route.decision, model_name, route.details)
+
+    # ---- shadow sampling ------------------------------------------------------------------------
+
+    def explore(
+        self, route: Route, text: str, answer: str, names: Mapping[str, str],
+        call_other: Callable[[str], tuple[str, Usage]],
+    ) -> bool:
+        """On a share `settings.explore` of routed calls, also ask another model in the background
+        (`call_other(slot) -> (answer, usage)`; the next model, as for a fallback) and append both
+        answers, by inner model name, to `settings.explore_path` for `routellm label` to judge. The
+        shadow call's usage goes to the ledger as exploration. Never fails the user's call."""
+        if not self.settings.explore or route.decision.reason != "routed" or not text:
+            return False
+        other = self._fallback_model(route.model)
+
+        def shadow_call() -> dict:
+            reply, usage = call_other(other)
+            self.ledger.record_exploration(other, usage.input_tokens, usage.output_tokens, usage.estimated)
+            price = dict(zip(self.choices, self.prices)).get(other) if self.n_models else self.ledger.prices.get(other)
+            cost = price.cost(usage.input_tokens, usage.output_tokens) if price is not None else None
+            return {"text": reply, "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
+                    "cost": cost}
+
+        return self.sampler().maybe_explore(text, names[route.model], answer, names[other], shadow_call)
+
+    def sampler(self):
+        """The shadow sampler behind `explore` (its `wait()` waits for shadow calls in flight)."""
+        with self._warn_lock:
+            if self._sampler is None:
+                from ..labeling.shadow import ShadowSampler
+
+                self._sampler = ShadowSampler(self.settings.explore_path, rate=self.settings.explore)
+            return self._sampler
 
     # ---- usage ----------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from ..adaptive import CostBudget
 from ..calibration import require_reference
 from ..conversation import RoutedScope
-from ..decision import validate_threshold
+from ..decision import validate_threshold, validate_unit_interval
 from ..errors import RouteLLMError, UnknownRouterError
 from ..ledger import Price, RoutingLedger
 from ..reference import validate_fraction
@@ -52,6 +52,10 @@ class RoutingSettings:
     #: N models with a router that predicts each model's quality: the quality a unit of price is worth
     #: (each call goes to argmax quality - price_weight * price; 0 buys the best predicted model).
     price_weight: float = 0.0
+    #: Shadow sampling: on this share of routed calls also call another model in the background and
+    #: store both answers in `explore_path` for `routellm label` to judge (0: off).
+    explore: float = 0.0
+    explore_path: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("adaptive", "fallback"):
@@ -92,6 +96,10 @@ class RoutingSettings:
             if self.threshold is not None or self.strong_fraction is not None:
                 raise RouteLLMError("shares set every model's share: leave out threshold and strong_fraction")
             object.__setattr__(self, "shares", tuple(float(v) for v in shares))
+        explore = validate_unit_interval(self.explore, "explore")
+        object.__setattr__(self, "explore", explore)
+        if explore and not self.explore_path:
+            raise RouteLLMError("explore= needs explore_path=...: the JSONL file the shadow pairs are appended to")
         if isinstance(self.price_weight, bool) or not isinstance(self.price_weight, (int, float)) or self.price_weight < 0:
             raise RouteLLMError(f"price_weight must be a non-negative number, got {self.price_weight!r}")
         if self.threshold is not None:
@@ -187,7 +195,7 @@ def calibration_texts(prompts: Sequence[Any] | None, routed_text) -> tuple[str, 
 
 #: The routing settings among an adapter's constructor arguments (the names both adapters use).
 SETTING_NAMES = ("threshold", "strong_fraction", "adaptive", "budget", "fallback", "on_router_error",
-                 "default_model", "scope", "shares", "price_weight")
+                 "default_model", "scope", "shares", "price_weight", "explore", "explore_path")
 
 
 def check_settings_arguments(arguments: dict[str, Any]) -> RoutingSettings:
