@@ -24,6 +24,7 @@ import hashlib
 import logging
 import threading
 import warnings
+from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -136,6 +137,12 @@ class RoutedChatModel(BaseChatModel):
     """With `models` and a router that predicts each model's quality: the quality one unit of price
     (per million tokens, input and output averaged) is worth; each call goes to the model with the
     best quality - price_weight * price (0: the best predicted model, whatever it costs)."""
+    explore: float = 0.0
+    """Shadow sampling: on this share of routed calls also ask another model, in the background, and
+    append both answers to `explore_path` for `routellm label` to judge (its usage goes to the
+    ledger as exploration). 0: off."""
+    explore_path: str | None = None
+    """With `explore`: the JSONL file the shadow pairs are appended to."""
     router: Any = "default"
     """A bundled router name, a checkpoint directory, or a `routellm_core.Router`."""
     threshold: float | None = None
@@ -336,6 +343,7 @@ class RoutedChatModel(BaseChatModel):
             adaptive=self.adaptive, budget=self.budget, fallback=self.fallback,
             on_router_error=self.on_router_error, default_model=self.default_model, scope=self.scope,
             shares=None if self.shares is None else tuple(self.shares), price_weight=self.price_weight,
+            explore=self.explore, explore_path=None if self.explore_path is None else str(self.explore_path),
         )
 
     def _settings_key(self) -> tuple:
@@ -349,7 +357,8 @@ class RoutedChatModel(BaseChatModel):
                 self.scope, id(self.ledger),
                 None if self.models is None else tuple(self._slots()),
                 None if self.prices is None else tuple(self.prices),
-                None if self.shares is None else tuple(self.shares), self.price_weight,
+                None if self.shares is None else tuple(self.shares), self.price_weight, self.explore,
+                self.explore_path,
             )
         return self._state_key
 
@@ -453,6 +462,7 @@ class RoutedChatModel(BaseChatModel):
         route = self._route(messages, model, threshold, live=True)
         route, result = self._with_fallback(route, lambda chosen: self._delegate_generate(chosen, call))
         self._record(route, result_usage(messages, result))
+        self._explore(route, call, result)
         return result
 
     async def _agenerate(
@@ -466,6 +476,7 @@ class RoutedChatModel(BaseChatModel):
         route = await self._aroute(messages, model, threshold, live=True)
         route, result = await self._awith_fallback(route, lambda chosen: self._adelegate_generate(chosen, call))
         self._record(route, result_usage(messages, result))
+        self._explore(route, call, result)
         return result
 
     def _stream(
@@ -517,6 +528,21 @@ class RoutedChatModel(BaseChatModel):
 
     def _record(self, route: Route, usage: Usage) -> None:
         self._engine().record(route, usage)
+
+    def _explore(self, route: Route, call: Call, result: ChatResult) -> None:
+        """Shadow sampling (`explore`): the engine may ask another model too, in the background."""
+        engine = self._engine()
+        if not engine.settings.explore:
+            return
+
+        def call_other(slot: str) -> tuple[str, Usage]:
+            shadow = replace(route, decision=replace(route.decision, model=slot))
+            alone = replace(call, run_manager=None)  # its own call, outside the user's run
+            answer = delegate.generate(shadow, alone, *self._start_call(shadow, alone))
+            return answer.generations[0].message.text, result_usage(call.messages, answer)
+
+        engine.explore(route, self._routed_text(call.messages), result.generations[0].message.text, self._names(),
+                       call_other)
 
     def _attach(self, error: BaseException, route: Route) -> None:
         self._engine().attach(error, route, self._inner(route.model).name)

@@ -36,7 +36,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from routellm_core import RouteLLMError, Router, RoutingDecision, validate_threshold
+from routellm_core import RouteLLMError, Router, RoutingDecision, routed_text, validate_threshold
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.decision import DECISION_ATTRIBUTE
 from routellm_core.ledger import Price, RoutingLedger
@@ -59,7 +59,7 @@ from .calls import (
 )
 from .events import RoutedUsageEvent, RoutingDecisionEvent
 from .messages import conversation, routing_pairs
-from .usage import StreamUsage, call_usage
+from .usage import StreamUsage, call_usage, output_text
 
 if TYPE_CHECKING:
     from llama_index.core.tools import BaseTool
@@ -118,6 +118,8 @@ class RoutedLLM(FunctionCallingLLM):
     price_weight: float = Field(
         default=0.0, description="With models and a quality router: the quality a unit of price is worth."
     )
+    explore: float = Field(default=0.0, description="Shadow sampling: the share of routed calls also sent to another model.")
+    explore_path: Optional[str] = Field(default=None, description="With explore: the JSONL file the pairs go to.")
     router: Any = Field(
         default="default",
         description="Bundled router name, checkpoint directory, or a routellm_core Router.",
@@ -172,6 +174,8 @@ class RoutedLLM(FunctionCallingLLM):
         prices: Optional[Sequence[Price]] = None,
         shares: Optional[Sequence[float]] = None,
         price_weight: float = 0.0,
+        explore: float = 0.0,
+        explore_path: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         routed = inner_models(strong, weak, models)
@@ -180,6 +184,7 @@ class RoutedLLM(FunctionCallingLLM):
             calibration_texts=None if calibration_prompts is None else calibration_texts(calibration_prompts),
             fallback=fallback, on_router_error=on_router_error, default_model=default_model, scope=scope,
             shares=tuple(shares) if isinstance(shares, (list, tuple)) else shares, price_weight=price_weight,
+            explore=explore, explore_path=None if explore_path is None else str(explore_path),
         )
         names = None if models is None else [llm.metadata.model_name for llm in models]
         engine = RoutingEngine.build(router, settings, models=names, prices=prices, ledger=ledger, budget=budget,
@@ -191,6 +196,8 @@ class RoutedLLM(FunctionCallingLLM):
             prices=None if prices is None else list(prices),
             shares=None if shares is None else list(shares),
             price_weight=price_weight,
+            explore=explore,
+            explore_path=None if explore_path is None else str(explore_path),
             router=router,
             threshold=threshold,
             strong_fraction=strong_fraction,
@@ -444,7 +451,22 @@ class RoutedLLM(FunctionCallingLLM):
     def _answered(self, route: Route, llm: LLM, call: Call, response: Any) -> Any:
         """A whole answer: counted in the ledger, tagged with the route that produced it."""
         self._account(route, llm, call_usage(call, response))
+        self._explore(route, call, response)
         return self._tag(response, route.metadata(llm.metadata.model_name))
+
+    def _explore(self, route: Route, call: Call, response: Any) -> None:
+        """Shadow sampling (`explore`): the engine may ask another model too, in the background
+        (plain chat and completion calls; a tool-calling call is not comparable)."""
+        if not self._engine.settings.explore or set(call) - {"messages", "prompt", "formatted"}:
+            return
+        method = "chat" if "messages" in call else "complete"
+
+        def call_other(slot: str) -> tuple[str, Usage]:
+            answer = invoker(method)(self._routed()[slot], call)
+            return output_text(answer), call_usage(call, answer)
+
+        text = routed_text(routing_pairs(call["messages"])) if "messages" in call else str(call["prompt"])
+        self._engine.explore(route, text, output_text(response), self._model_names(), call_other)
 
     def _delegate_stream(
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str

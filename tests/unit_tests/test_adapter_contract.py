@@ -85,6 +85,9 @@ class LangChainDriver:
     def decide(self, routed, turns, **per_call):
         return routed.decide(self.messages(turns), **per_call)
 
+    def engine(self, routed):
+        return routed._engine()
+
 
 class LlamaIndexDriver:
     name = "llamaindex"
@@ -128,6 +131,9 @@ class LlamaIndexDriver:
 
     def decide(self, routed, turns, **per_call):
         return routed.decide(self.messages(turns), **per_call)
+
+    def engine(self, routed):
+        return routed._engine
 
 
 DRIVERS = [LangChainDriver(), LlamaIndexDriver()]
@@ -334,3 +340,33 @@ def test_bad_settings_are_refused_with_the_same_error(settings, message):
     kind, _ = same(on_both(error))
     if "unknown router" in message:
         assert kind == UnknownRouterError.__name__
+
+
+# ---- shadow sampling ----------------------------------------------------------------------------------
+
+
+def test_shadow_sampling_stores_both_answers_and_counts_the_shadow_call_as_exploration(tmp_path):
+    import json as _json
+
+    def check(d):
+        path = tmp_path / f"{d.name}.jsonl"
+        model = d.build(threshold=0.5, explore=1.0, explore_path=str(path),
+                        strong_price=Price(10.0, 30.0), weak_price=Price(0.5, 1.5))
+        answer = d.chat(model, [("user", HARD)])
+        d.chat(model, [("user", EASY)], model="weak")  # forced: not explored
+        d.engine(model).sampler().wait()
+        rows = [_json.loads(line) for line in path.read_text().splitlines()]
+        snapshot = model.ledger.snapshot()
+        return (answer.meta["model"], [(r["prompt"], sorted(r["answers"]), r["explored"]) for r in rows],
+                snapshot.calls, sum(u.calls for u in snapshot.exploration.values()), snapshot.exploration_cost > 0)
+
+    assert same(on_both(check)) == ("strong", [(HARD, [STRONG, WEAK], WEAK)], 2, 1, True)
+
+
+def test_shadow_sampling_needs_a_file():
+    def error(d):
+        with pytest.raises(RouteLLMError, match="explore= needs explore_path"):
+            d.build(threshold=0.5, explore=0.1)
+        return True
+
+    same(on_both(error))
