@@ -168,3 +168,29 @@ def test_bad_settings_are_refused():
         train(data_of(chat_set(), quiz_set()), expert_inputs={"quiz": "everything"})
     with pytest.raises(ValueError, match="unknown gated_experts option"):
         train(data_of(chat_set(), quiz_set()), colour="blue")
+
+
+def test_the_design_scan_reproduces_the_trainers_cross_validation(monkeypatch):
+    """`expert_design` combines per-fold predictions; its figures must be the real trainer's, calibration included."""
+    from routellm_core.training import expert_design
+    from routellm_core.training.design_selection import Yardstick, design_report, yardstick_benchmark
+    from routellm_core.training.pipelines import fit_and_score
+
+    data = data_of(chat_set(), quiz_set())
+    sets = ["arena_bench", "quiz"]
+    variants = {"arena_bench": expert_design.Variant("all", 1.0), "quiz": expert_design.Variant("length", 1.0, 2.0)}
+    monkeypatch.setattr(expert_design, "VARIANTS", {s: [v] for s, v in variants.items()})
+    monkeypatch.setattr(expert_design, "GATE_CS", (0.1,))
+    embedder = HashingEmbedder()
+    prompts = sorted({p for table in data.outcomes.values() for p in table.prompts})
+    lookup = dict(zip(prompts, embedder.encode(prompts)))
+    yardsticks = [Yardstick("chat", "arena_bench", STRONG, WEAK), Yardstick("quiz", "quiz", STRONG, WEAK)]
+    benchmarks = {y.name: yardstick_benchmark(data, y) for y in yardsticks}
+    predictions = expert_design.fold_predictions(data, lookup, seed=1, sets=sets)
+    for alignment, folds, temperature in [("none", 0, 0.5), ("zscore", 5, 1.0), ("quantile", 5, 2.0)]:
+        design = expert_design.Design(tuple(variants.items()), alignment, folds, 0.1, temperature)
+        scan = expert_design.judge(dict(zip(predictions.prompts, expert_design.mixture(predictions, design, sets))),
+                                   benchmarks)
+        options = {k: v for k, v in design.options().items() if k != "length_priors" or v}
+        real = design_report(fit_and_score("gated_experts", embedder=embedder, **options), data, yardsticks, seed=1)
+        assert scan == pytest.approx({name: result.apgr for name, result in real.items()}, abs=1e-9)

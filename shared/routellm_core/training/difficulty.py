@@ -149,8 +149,11 @@ def score_calibration(z: np.ndarray, weights: np.ndarray, data, strong: str, wea
     the pair was noisy enough to flip its sign on some cross-validation folds. The offset puts the
     median training prompt at the pair's base rate where a set holds both models (else at 0.5).
     """
-    spread = max(float(np.sqrt(np.cov(z, aweights=weights))), 1e-9)
-    base_rate = 0.5
+    return calibration_for(z, weights, pair_base_rate(data, strong, weak))
+
+
+def pair_base_rate(data, strong: str, weak: str) -> float:
+    """How often `strong` beats `weak` (ties half) in the first set holding 20+ of their head-to-heads; else 0.5."""
     for table in data.outcomes.values():
         try:
             pair = table.head_to_head(strong, weak)
@@ -158,11 +161,16 @@ def score_calibration(z: np.ndarray, weights: np.ndarray, data, strong: str, wea
             continue
         if len(pair) >= 20:
             diff = pair["strong"].to_numpy(dtype=np.float64) - pair["weak"].to_numpy(dtype=np.float64)
-            base_rate = float(np.clip(np.mean((diff > 0) + 0.5 * (diff == 0)), 0.05, 0.95))
-            break
+            return float(np.clip(np.mean((diff > 0) + 0.5 * (diff == 0)), 0.05, 0.95))
+    return 0.5
+
+
+def calibration_for(z: np.ndarray, weights: np.ndarray, base_rate: float) -> np.ndarray:
+    """`score_calibration` given the base rate: one training spread = one logit, the median at the base rate."""
+    spread = max(float(np.sqrt(np.cov(z, aweights=weights))), 1e-9)
     scale = 1.0 / spread
     return np.array([scale, np.log(base_rate / (1 - base_rate)) - scale * float(np.median(z))], dtype=np.float32)
 
 
-__all__ = ["DifficultyConfig", "FEATURE_NAMES", "fit_source_gate", "score_calibration", "train_difficulty",
-           "weighted_ridge"]
+__all__ = ["DifficultyConfig", "FEATURE_NAMES", "calibration_for", "fit_source_gate", "pair_base_rate", "score_calibration",
+           "train_difficulty", "weighted_ridge"]

@@ -5,7 +5,7 @@ Pooled design cross-validation on training data only (the folds, held-out rule a
 expert variant once per set, so a design (which variant per set, alignment, gate softness) is a cheap
 combination of held-out predictions. The search is coordinate-wise from the plainest design (every
 expert on all inputs, z-scored, C = 0.1, temperature 1): one choice at a time, the best mean over the
-fold seeds kept, two passes. Every candidate's figures are printed (and written with `--json`); the chosen
+fold seeds kept, two passes; only soft gates (temperature > 0) are chosen. Every candidate's figures are printed (and written with `--json`); the chosen
 design is then re-checked through `design_selection gated_experts -p ...` (the real trainer), which
 must give the same figures. The evaluation sets are never read here.
 """
@@ -15,17 +15,19 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import PAPER_STRONG_MODEL, PAPER_WEAK_MODEL
 from ..evaluation import evaluate_scores
 from ..routers.features import FEATURE_NAMES, prompt_features
 from ..routers.gated_experts import QUANTILE_LEVELS
 from .cross_validation import fold_ids, without_prompts
 from .datasets import TrainingData
 from .design_selection import DESIGN_YARDSTICKS, yardstick_benchmark
-from .difficulty import fit_source_gate
+from .difficulty import calibration_for, fit_source_gate, pair_base_rate
 from .gated_experts import alignment_state, fit_expert, input_columns, out_of_fold_scores, standardisation
 from .targets import pooled_targets
 
@@ -49,8 +51,21 @@ VARIANTS = {
     "mmlu_pro": [Variant(i, 100.0, p) for i in ("all", "embedding+length", "features", "length") for p in (0.0, 0.25)],
 }
 GATE_CS = (0.01, 0.1, 1.0)
-TEMPERATURES = (0.0, 0.5, 1.0, 2.0)
+#: Gate temperatures scanned; 0 (a hard switch: the most likely set's expert only) is measured and
+#: reported but not chosen: a prompt edited across the gate's boundary would jump from one expert's
+#: scale to another's, which the per-set yardsticks cannot see.
+TEMPERATURES = (0.0, 0.25, 0.5, 1.0, 2.0)
 ALIGNMENT_CHOICES = (("none", 0), ("zscore", 5), ("zscore", 0), ("quantile", 5))
+
+
+@dataclass
+class FoldTraining:
+    """What one fold's router computes on its own training prompts: the mixture's calibration needs it."""
+
+    weights: np.ndarray  # sets weighted alike, as in training
+    base_rate: float  # the strong/weak pair's base rate in the fold's training data
+    gate_logits: dict[float, np.ndarray]
+    experts: dict[tuple[str, Variant], np.ndarray]
 
 
 @dataclass
@@ -63,6 +78,7 @@ class FoldPredictions:
     #: The fold of each prompt, and (set, variant, alignment folds) -> (centres, spreads, quantiles) per fold.
     fold: np.ndarray
     alignment: dict[tuple[str, Variant, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
+    training: list[FoldTraining]
 
 
 def _inputs(prompts, vectors, features, feature_mean, feature_scale):
@@ -82,6 +98,7 @@ def fold_predictions(data: TrainingData, lookup: dict[str, np.ndarray], seed: in
     experts = {(s, v): np.zeros(len(prompts)) for s in sets for v in VARIANTS[s]}
     alignment = {(s, v, f): (np.zeros(folds), np.zeros(folds), np.zeros((folds, QUANTILE_LEVELS)))
                  for s in sets for v in VARIANTS[s] for f in (0, 5)}
+    training = []
     for k in range(folds):
         held = np.flatnonzero(fold == k)
         held_set = {prompts[i] for i in held}
@@ -102,10 +119,13 @@ def fold_predictions(data: TrainingData, lookup: dict[str, np.ndarray], seed: in
         weights = np.empty(len(table))
         for s in sets:
             weights[labels == s] = 1.0 / (labels == s).sum()
+        fitted = FoldTraining(weights, pair_base_rate(train, PAPER_STRONG_MODEL, PAPER_WEAK_MODEL), {}, {})
+        training.append(fitted)
         for c in GATE_CS:
             classes, coef, intercept = fit_source_gate(z, labels, weights, mean, scale, c)
             assert classes == sets, (classes, sets)
             gate_logits[c][held] = x_held @ coef.T + intercept
+            fitted.gate_logits[c] = x @ coef.T + intercept
         for s in sets:
             own = labels == s
             own_mean, own_scale = standardisation(x[own])
@@ -114,13 +134,14 @@ def fold_predictions(data: TrainingData, lookup: dict[str, np.ndarray], seed: in
                 columns = input_columns(v.inputs, dim)
                 coef, intercept = fit_expert(z_own, y[own], columns, v.alpha, length, v.length_prior)
                 experts[(s, v)][held] = z_own_held @ coef + intercept
+                fitted.experts[(s, v)] = (x - own_mean) / own_scale @ coef + intercept
                 for f in (0, 5):
                     scores = (out_of_fold_scores(z_own, y[own], columns, v.alpha, length, v.length_prior, f)
                               if f else z_own @ coef + intercept)
                     centre, spread, quantiles = alignment_state(scores)
                     a = alignment[(s, v, f)]
                     a[0][k], a[1][k], a[2][k] = centre, spread, quantiles
-    return FoldPredictions(prompts, gate_logits, experts, fold, alignment)
+    return FoldPredictions(prompts, gate_logits, experts, fold, alignment, training)
 
 
 @dataclass(frozen=True)
@@ -147,31 +168,46 @@ class Design:
                 + f" | gate C={self.gate_c:g}, T={self.temperature:g}")
 
 
-def mixture(pred: FoldPredictions, design: Design, sets: list[str]) -> np.ndarray:
-    logits = pred.gate_logits[design.gate_c]
-    if design.temperature == 0:
-        gate = np.eye(len(sets))[np.argmax(logits, axis=1)]
-    else:
-        scaled = logits / design.temperature
-        scaled = np.exp(scaled - scaled.max(axis=1, keepdims=True))
-        gate = scaled / scaled.sum(axis=1, keepdims=True)
+def _gate(logits: np.ndarray, temperature: float, sets: list[str]) -> np.ndarray:
+    if temperature == 0:
+        return np.eye(len(sets))[np.argmax(logits, axis=1)]
+    scaled = logits / temperature
+    scaled = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def _mix(gate_logits, experts, design: "Design", sets: list[str], alignment_state_k) -> np.ndarray:
+    """The mixture for rows whose gate logits and raw expert scores are given (one fold's alignment)."""
+    gate = _gate(gate_logits, design.temperature, sets)
     variants = dict(design.variants)
     columns = []
     for s in sets:
-        raw = pred.experts[(s, variants[s])]
-        centres, spreads, quantiles = pred.alignment[(s, variants[s], design.alignment_folds)]
+        raw = experts[(s, variants[s])]
+        centre, spread, quantiles = alignment_state_k(s, variants[s])
         if design.alignment == "zscore":
-            columns.append((raw - centres[pred.fold]) / spreads[pred.fold])
+            columns.append((raw - centre) / spread)
         elif design.alignment == "quantile":
-            levels = np.linspace(0.0, 1.0, QUANTILE_LEVELS)
-            aligned = np.empty_like(raw)
-            for k in range(len(centres)):
-                rows = pred.fold == k
-                aligned[rows] = np.interp(raw[rows], quantiles[k], levels)
-            columns.append(aligned)
+            columns.append(np.interp(raw, quantiles, np.linspace(0.0, 1.0, QUANTILE_LEVELS)))
         else:
             columns.append(raw)
     return np.sum(gate * np.column_stack(columns), axis=1)
+
+
+def mixture(pred: FoldPredictions, design: "Design", sets: list[str]) -> np.ndarray:
+    """Held-out win probabilities: each fold's mixture, calibrated as that fold's router calibrates it."""
+    out = np.empty(len(pred.prompts))
+    for k, fitted in enumerate(pred.training):
+        def state(s, v, k=k):
+            centres, spreads, quantiles = pred.alignment[(s, v, design.alignment_folds)]
+            return centres[k], spreads[k], quantiles[k]
+
+        rows = pred.fold == k
+        held = _mix(pred.gate_logits[design.gate_c][rows], {key: value[rows] for key, value in pred.experts.items()},
+                    design, sets, state)
+        own = _mix(fitted.gate_logits[design.gate_c], fitted.experts, design, sets, state)
+        scale, offset = (float(v) for v in calibration_for(own, fitted.weights, fitted.base_rate))
+        out[rows] = 1.0 / (1.0 + np.exp(-(scale * held + offset)))
+    return out
 
 
 def judge(scores_by_prompt: dict[str, float], benchmarks) -> dict[str, float]:
@@ -196,7 +232,10 @@ def main(argv=None) -> None:
     lookup = dict(zip(prompts, data.embed(prompts, embedder, progress=False)))
     benchmarks = {y.name: yardstick_benchmark(data, y) for y in DESIGN_YARDSTICKS if y.set_name in data.outcomes}
     seeds = [int(s) for s in args.seeds.split(",")]
-    predictions = [fold_predictions(data, lookup, seed, sets) for seed in seeds]
+    predictions = []
+    for seed in seeds:
+        print(f"fold seed {seed}: fitting gates and experts", file=sys.stderr, flush=True)
+        predictions.append(fold_predictions(data, lookup, seed, sets))
     results: dict[Design, dict[str, float]] = {}
 
     def figures(design: Design) -> dict[str, float]:
@@ -216,7 +255,7 @@ def main(argv=None) -> None:
         design = max(options, key=lambda d: figures(d)["mean"])
         options = [Design(design.variants, design.alignment, design.alignment_folds, c, t)
                    for c, t in itertools.product(GATE_CS, TEMPERATURES)]
-        design = max(options, key=lambda d: figures(d)["mean"])
+        design = max(options, key=lambda d: (d.temperature > 0, figures(d)["mean"]))  # soft gates only
     names = list(benchmarks)
     print("| design | " + " | ".join(names) + " | mean |")
     print("|---|" + "---|" * (len(names) + 1))
