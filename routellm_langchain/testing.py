@@ -14,12 +14,10 @@ import asyncio
 import hashlib
 import json
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
-import numpy as np
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
@@ -36,8 +34,8 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from pydantic import BaseModel, PrivateAttr
 
-from routellm_core import Router
 from routellm_core.conversation import approx_token_count, content_text
+from routellm_core.testing import ScriptedRouter  # noqa: F401  (re-exported: the adapters' tests use it)
 
 from .structured import attach_parser, json_parser_for, tools_parser_for
 
@@ -379,28 +377,3 @@ def _split_into_chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
     )
     for piece in pieces:
         yield ChatGenerationChunk(message=piece)
-
-
-
-class ScriptedRouter(Router):
-    """A router whose win probabilities come from a function of the text: for tests and demos.
-
-    Records every text it scores (`seen`) and the thread that scored it (`threads`); `delay`
-    seconds of sleep per batch stand in for a slow learned router.
-    """
-
-    kind = "scripted"
-
-    def __init__(self, score: Callable[[str], float] | float = 0.5, delay: float = 0.0, name: str = "scripted"):
-        super().__init__(name)
-        self.score = score
-        self.delay = delay
-        self.seen: list[str] = []
-        self.threads: list[int] = []
-
-    def _score(self, texts: list[str]) -> np.ndarray:
-        self.threads.append(threading.get_ident())
-        if self.delay:
-            time.sleep(self.delay)
-        self.seen.extend(texts)
-        return np.array([self.score(t) if callable(self.score) else self.score for t in texts], dtype=float)

@@ -6,7 +6,7 @@ capabilities, so an offline run can show which model answered. What it says come
 one it echoes the last message, and when tools are offered it calls each of them once with their
 default arguments, then answers "Tool calls complete.". The scripted replies below
 (`signed_echo`, `tool_plan`, `react_plan`) make answers and tool calls predictable, and the two
-tiny routers (`KeywordRouter`, `SequenceRouter`) make decisions predictable. `MeteredMockLLM`
+tiny routers (`KeywordRouter`, `SequenceRouter`, from `routellm_core.testing`) make decisions predictable. `MeteredMockLLM`
 reports token usage the way a provider does.
 """
 
@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -33,7 +32,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
-from routellm_core import Router
+from routellm_core.testing import KeywordRouter, SequenceRouter  # noqa: F401  (re-exported for the tests)
 
 
 class NamedMockLLM(MockFunctionCallingLLM):
@@ -141,41 +140,6 @@ def react_plan(name: str, steps: Sequence[tuple[str, dict]]) -> Callable[..., Ch
 
 
 # ---- predictable routers ---------------------------------------------------------------------
-
-
-class KeywordRouter(Router):
-    """Scores `high` when a text holds any of `keywords`, else `low`; remembers what it scored."""
-
-    kind = "keyword"
-
-    def __init__(self, keywords: Sequence[str] = ("hard",), high: float = 0.9, low: float = 0.1, name: str | None = None):
-        super().__init__(name)
-        self.keywords = [k.lower() for k in keywords]
-        self.high, self.low = float(high), float(low)
-        self.seen: list[str] = []
-
-    def _score(self, texts: list[str]) -> np.ndarray:
-        self.seen.extend(texts)
-        return np.array([self.high if any(k in t.lower() for k in self.keywords) else self.low for t in texts])
-
-
-class SequenceRouter(Router):
-    """Returns `scores` in turn, one per prompt scored, whatever the prompt: a router that keeps
-    changing its mind, to show when a decision is reused rather than routed again."""
-
-    kind = "sequence"
-
-    def __init__(self, scores: Sequence[float], name: str | None = None):
-        super().__init__(name)
-        if not scores:
-            raise ValueError("SequenceRouter needs at least one score")
-        self.scores = [float(s) for s in scores]
-        self.calls = 0
-
-    def _score(self, texts: list[str]) -> np.ndarray:
-        out = [self.scores[(self.calls + i) % len(self.scores)] for i in range(len(texts))]
-        self.calls += len(texts)
-        return np.array(out)
 
 
 # ---- a mock that reports usage like a provider ------------------------------------------------
