@@ -24,7 +24,6 @@ import hashlib
 import logging
 import threading
 import warnings
-from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -204,25 +203,14 @@ class RoutedChatModel(BaseChatModel):
                 values = {k: v for k, v in values.items() if k not in ignored}
         return values
 
-    @field_validator("strong", "weak")
+    @field_validator("strong", "weak", "models")
     @classmethod
-    def _check_inner_model(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is not None:
-            unwrap(value, info.field_name)  # raises a clear error for what cannot be delegated to
-        return value
-
-    @field_validator("models")
-    @classmethod
-    def _check_inner_models(cls, value: list[Any] | None) -> list[Any] | None:
-        for i, model in enumerate(value or []):
-            unwrap(model, f"models[{i}]")
-        return value
-
-    @field_validator("route")
-    @classmethod
-    def _check_route(cls, value: str) -> str:
-        if not value:
-            raise RouteLLMError("route must be 'auto', 'strong', 'weak' or an inner model's name, got an empty string")
+    def _check_inner_models(cls, value: Any, info: ValidationInfo) -> Any:
+        # a clear error for what cannot be delegated to
+        many = info.field_name == "models" and value is not None
+        for i, model in enumerate(value if many else [value]):
+            if model is not None:
+                unwrap(model, f"models[{i}]" if many else info.field_name)
         return value
 
     @model_validator(mode="before")
@@ -298,22 +286,13 @@ class RoutedChatModel(BaseChatModel):
         return params
 
     def _traced_model_name(self, model: Any) -> str:
-        if isinstance(model, str) and model:
-            inner = self._forced_inner(model)
-            return inner.name if inner is not None else model
-        inner = self._forced_inner(self.route)
-        if inner is not None:
-            return inner.name
+        for choice in (model, self.route):
+            if isinstance(choice, str) and choice and choice != "auto":
+                try:
+                    return self._inner(self._engine().forced_role(choice, self._names())).name
+                except RouteLLMError:
+                    return choice
         return f"routellm/{self.router_name}"
-
-    def _forced_inner(self, model: str) -> InnerModel | None:
-        """The inner model a forced route names ("strong", "weak" or a slot), None for anything else."""
-        slots = self._slots()
-        if model in slots:
-            return slots[model]
-        if model in ROLES:  # among N models: the dearest or the cheapest
-            return list(slots.values())[-1 if model == "strong" else 0]
-        return None
 
     def _slots(self) -> dict[str, InnerModel]:
         """The routed models by the name decisions give them: "strong" and "weak" for two; for N
@@ -532,17 +511,8 @@ class RoutedChatModel(BaseChatModel):
     def _explore(self, route: Route, call: Call, result: ChatResult) -> None:
         """Shadow sampling (`explore`): the engine may ask another model too, in the background."""
         engine = self._engine()
-        if not engine.settings.explore:
-            return
-
-        def call_other(slot: str) -> tuple[str, Usage]:
-            shadow = replace(route, decision=replace(route.decision, model=slot))
-            alone = replace(call, run_manager=None)  # its own call, outside the user's run
-            answer = delegate.generate(shadow, alone, *self._start_call(shadow, alone))
-            return answer.generations[0].message.text, result_usage(call.messages, answer)
-
-        engine.explore(route, self._routed_text(call.messages), result.generations[0].message.text, self._names(),
-                       call_other)
+        if engine.settings.explore:
+            delegate.explore(engine, route, call, result, self._start_call, self._names(), self._routed_text(call.messages))
 
     def _attach(self, error: BaseException, route: Route) -> None:
         self._engine().attach(error, route, self._inner(route.model).name)

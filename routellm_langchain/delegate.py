@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, closing, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from routellm_core.routing import Route
+from routellm_core.routing import Route, RoutingEngine
 from routellm_core.usage import Usage
 
 from .inner import InnerModel
@@ -28,6 +28,7 @@ from .responses import (
     areport_tokens,
     report_tokens,
     result_as_chunk,
+    result_usage,
     run_manager_kwarg,
 )
 
@@ -180,3 +181,20 @@ def _closing(chunks: Iterator[Any]) -> Any:
 
 def _aclosing(chunks: AsyncIterator[Any]) -> Any:
     return aclosing(chunks) if hasattr(chunks, "aclose") else nullcontext()
+
+
+def explore(
+    engine: RoutingEngine, route: Route, call: Call, result: ChatResult,
+    start_call: Callable[[Route, Call], tuple[InnerModel, list[str] | None, dict[str, Any]]],
+    names: dict[str, str], text: str,
+) -> None:
+    """Hand the engine's shadow sampling a way to ask another routed model the same call, on its own
+    (outside the user's run)."""
+
+    def call_other(slot: str) -> tuple[str, Usage]:
+        shadow = replace(route, decision=replace(route.decision, model=slot))
+        alone = replace(call, run_manager=None)
+        answer = generate(shadow, alone, *start_call(shadow, alone))
+        return answer.generations[0].message.text, result_usage(call.messages, answer)
+
+    engine.explore(route, text, result.generations[0].message.text, names, call_other)
