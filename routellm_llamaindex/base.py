@@ -36,7 +36,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from routellm_core import RouteLLMError, Router, RoutingDecision, routed_text, validate_threshold
+from routellm_core import RouteLLMError, Router, RoutingDecision, validate_threshold
 from routellm_core.adaptive import AdaptiveThreshold, CostBudget
 from routellm_core.decision import DECISION_ATTRIBUTE
 from routellm_core.ledger import Price, RoutingLedger
@@ -46,6 +46,7 @@ from routellm_core.usage import Usage
 from .calls import (
     END,
     Call,
+    explore,
     StreamHooks,
     apass_on,
     pass_on,
@@ -59,7 +60,7 @@ from .calls import (
 )
 from .events import RoutedUsageEvent, RoutingDecisionEvent
 from .messages import conversation, routing_pairs
-from .usage import StreamUsage, call_usage, output_text
+from .usage import StreamUsage, call_usage
 
 if TYPE_CHECKING:
     from llama_index.core.tools import BaseTool
@@ -285,25 +286,15 @@ class RoutedLLM(FunctionCallingLLM):
 
     # ---- decide ------------------------------------------------------------------------------
 
-    def _decide(
-        self,
-        messages: Union[str, Sequence[ChatMessage]],
-        model: Optional[str],
-        threshold: Optional[float],
-        live: bool,
-    ) -> Route:
+    def _decide(self, messages: Union[str, Sequence[ChatMessage]], model: Optional[str], threshold: Optional[float],
+                live: bool) -> Route:
         """The routing decision for one call (see `RoutingEngine.decide`): `model` is "strong", "weak"
         or None and `threshold` a checked number or None (see `decide`)."""
         pairs = messages if isinstance(messages, str) else routing_pairs(messages)
         return self._engine.decide(pairs, model=model, threshold=threshold, live=live)
 
-    def decide(
-        self,
-        prompt: Union[str, Sequence[ChatMessage]],
-        *,
-        model: Optional[str] = None,
-        threshold: Optional[float] = None,
-    ) -> RoutingDecision:
+    def decide(self, prompt: Union[str, Sequence[ChatMessage]], *, model: Optional[str] = None,
+               threshold: Optional[float] = None) -> RoutingDecision:
         """Which model would answer `prompt` (a string or chat messages), and why, without calling it.
 
         `model` forces a route ("strong", "weak" or an inner model's name; among N models "strong"
@@ -313,13 +304,8 @@ class RoutedLLM(FunctionCallingLLM):
         forced, threshold = self._check_options(model, threshold)
         return self._decide(prompt, forced, threshold, live=False).decision
 
-    async def adecide(
-        self,
-        prompt: Union[str, Sequence[ChatMessage]],
-        *,
-        model: Optional[str] = None,
-        threshold: Optional[float] = None,
-    ) -> RoutingDecision:
+    async def adecide(self, prompt: Union[str, Sequence[ChatMessage]], *, model: Optional[str] = None,
+                      threshold: Optional[float] = None) -> RoutingDecision:
         """`decide`, with router loading and inference in a worker thread, never on the event loop."""
         forced, threshold = self._check_options(model, threshold)
         route = await asyncio.to_thread(self._decide, prompt, forced, threshold, False)
@@ -451,22 +437,9 @@ class RoutedLLM(FunctionCallingLLM):
     def _answered(self, route: Route, llm: LLM, call: Call, response: Any) -> Any:
         """A whole answer: counted in the ledger, tagged with the route that produced it."""
         self._account(route, llm, call_usage(call, response))
-        self._explore(route, call, response)
+        if self._engine.settings.explore:
+            explore(self._engine, route, call, response, self._routed(), self._model_names())
         return self._tag(response, route.metadata(llm.metadata.model_name))
-
-    def _explore(self, route: Route, call: Call, response: Any) -> None:
-        """Shadow sampling (`explore`): the engine may ask another model too, in the background
-        (plain chat and completion calls; a tool-calling call is not comparable)."""
-        if not self._engine.settings.explore or set(call) - {"messages", "prompt", "formatted"}:
-            return
-        method = "chat" if "messages" in call else "complete"
-
-        def call_other(slot: str) -> tuple[str, Usage]:
-            answer = invoker(method)(self._routed()[slot], call)
-            return output_text(answer), call_usage(call, answer)
-
-        text = routed_text(routing_pairs(call["messages"])) if "messages" in call else str(call["prompt"])
-        self._engine.explore(route, text, output_text(response), self._model_names(), call_other)
 
     def _delegate_stream(
         self, route: Route, call: Call, reprepare: Optional[Callable[[LLM], Call]], method: str

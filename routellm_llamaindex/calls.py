@@ -19,6 +19,7 @@ from routellm_core import ConversationError, RouteLLMError, routed_text
 from routellm_core.routing import check_model_choice
 
 from .messages import routing_pairs
+from .usage import call_usage, output_text
 
 if TYPE_CHECKING:
     from llama_index.core.tools import BaseTool
@@ -166,3 +167,18 @@ async def apass_on(stream: Any, first: Any, hooks: StreamHooks) -> AsyncGenerato
         hooks.finish(hooks.usage.total())
         if hasattr(stream, "aclose"):
             await stream.aclose()
+
+
+def explore(engine: Any, route: Any, call: Call, response: Any, routed: Dict[str, LLM], names: Dict[str, str]) -> None:
+    """Hand the engine's shadow sampling a way to ask another routed LLM the same call (plain chat and
+    completion calls only: a tool-calling call is not comparable)."""
+    if set(call) - {"messages", "prompt", "formatted"}:
+        return
+    method = "chat" if "messages" in call else "complete"
+
+    def call_other(slot: str) -> tuple:
+        answer = invoker(method)(routed[slot], call)
+        return output_text(answer), call_usage(call, answer)
+
+    text = routed_text(routing_pairs(call["messages"])) if "messages" in call else str(call["prompt"])
+    engine.explore(route, text, output_text(response), names, call_other)
