@@ -13,11 +13,11 @@ from .router import Router
 #: Routers built in code (no checkpoint needed).
 _BUILTIN: dict[str, Callable[[], Router]] = {}
 
-#: Bundled names that resolve to another name. `default` is the best router by the three yardsticks
-#: (MMLU, GSM8K, arena_bench cross-validation; see docs/routers.md): the source-gated `difficulty`
-#: router, the first learned one to beat prompt length on their mean. A bundled `default` checkpoint
-#: would take precedence.
-_ALIASES: dict[str, str] = {"default": "difficulty"}
+#: Bundled names that resolve to another name. `default` is the design chosen by the pooled design
+#: cross-validation on training data (see docs/routers.md): the `gated_experts` router (one expert
+#: per kind of training prompt, mixed by a source gate) on the shipped model2vec static embedding, so
+#: routing with it imports no torch. A bundled `default` checkpoint would take precedence.
+_ALIASES: dict[str, str] = {"default": "gated_experts"}
 
 
 def _register_builtins() -> None:

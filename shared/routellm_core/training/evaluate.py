@@ -107,9 +107,8 @@ def alpaca_eval_chat(data_root: str | Path, training_prompts: Sequence[str] = ()
     return benchmark, report
 
 
-def evaluate_chat(router, data_root: str | Path, training_prompts: Sequence[str] = (), embedder=None) -> EvaluationResult:
-    """APGR/CPT of `router` on the held-out chat yardstick (`alpaca_eval_chat`)."""
-    benchmark, _ = alpaca_eval_chat(data_root, training_prompts)
+def evaluate_chat(router, benchmark: Benchmark, embedder=None) -> EvaluationResult:
+    """APGR/CPT of `router` on the held-out chat yardstick (`alpaca_eval_chat(...)[0]`)."""
     from .embeddings import embed_prompts, router_embedder
 
     if hasattr(router, "score_with_embeddings"):
