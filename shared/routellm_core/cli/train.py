@@ -10,7 +10,7 @@ import typer
 
 from .group import app
 
-KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty")
+KINDS = ("mf", "sw_ranking", "bert", "causal_llm", "difficulty", "gated_experts")
 
 
 def _parse_params(pairs: list[str]) -> dict:
