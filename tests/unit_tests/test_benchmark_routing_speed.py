@@ -87,3 +87,10 @@ def test_unknown_router_names_are_refused(bench, tiny_st_dir):
 def test_importing_the_langchain_adapter_does_not_import_torch(bench):
     result = bench.check_imports(("routellm_langchain",))["routellm_langchain"]
     assert result["torch"] is False and result["sentence_transformers"] is False
+
+
+def test_first_decision_runs_fresh_processes_and_reports_torch(bench):
+    result = bench.first_decision("length", runs=2)
+    assert result["runs"] == 2 and len(result["all_wall_seconds"]) == 2
+    assert 0 < result["in_process_seconds"] <= result["wall_seconds"]
+    assert result["torch"] is False  # the length baseline needs no model

@@ -44,7 +44,8 @@ CONFIGURATIONS: dict[str, tuple[str, tuple[str, ...], dict, int | None]] = {
     "difficulty, one length prior 0.5 (bundled before the gate)": ("difficulty", PERMISSIVE, {**RIDGE, "length_prior": 0.5}, None),
     "difficulty, length prior 2": ("difficulty", PERMISSIVE, {**RIDGE, "length_prior": 2.0}, None),
     "difficulty, length prior 4": ("difficulty", PERMISSIVE, {**RIDGE, "length_prior": 4.0}, None),
-    "difficulty (bundled, default: source-gated length prior)": ("difficulty", PERMISSIVE, BUNDLED, None),
+    "difficulty (bundled; the default before gated_experts: source-gated length prior)": ("difficulty", PERMISSIVE, BUNDLED, None),
+    "gated_experts (bundled, default; model2vec static embedding)": ("gated_experts", PERMISSIVE, SHIPPED["gated_experts"][1], None),
     "bert-permissive": ("bert", PERMISSIVE, {"epochs": 1, "max_prompts": 4000, "lr": 5e-5, "batch_size": 32}, None),
     "causal_llm-permissive": ("causal_llm", PERMISSIVE, {"max_prompts": 1500, "trained_layers": 2}, 1000),
 }
