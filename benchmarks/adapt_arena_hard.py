@@ -5,7 +5,7 @@ gpt-3.5-turbo-0125 (weak). For each of 5 folds the script
 
 1. runs `routellm label` on the training prompts with replay models and a replay judge
    (`examples/replay_arena_hard.py`: the recorded answers and gpt-4-1106-preview's recorded verdicts),
-2. runs `routellm train difficulty --battles ... --init default`,
+2. runs `routellm train KIND --battles ... --init default` (KIND: the bundled default's kind),
 3. scores `load_router(DIR)`, the bundled `default` and prompt length on the held-out prompts: APGR
    with the strong quality = the share of recorded verdicts gpt-4-0314 wins on each prompt.
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
                     handle.write(json.dumps({"prompt": prompt}) + "\n")
             battles, out = work / "battles.jsonl", work / "router"
             run_cli(["label", str(work / "prompts.jsonl"), *options, "--out", str(battles), "--no-progress"])
-            run_cli(["train", "difficulty", "--battles", str(battles), "--strong", strong,
+            run_cli(["train", default.kind, "--battles", str(battles), "--strong", strong,
                      "--weak", weak, "--init", "default", "--out", str(out), "--seed", str(args.seed)])
             adapted = load_router(out)
             chosen.append(adapted.card["head"]["chosen"])
