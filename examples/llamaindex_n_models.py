@@ -58,10 +58,10 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def why(event: RoutingDecisionEvent, cheapest: str) -> str:
+def why(event: RoutingDecisionEvent) -> str:
     """Which model answered and why: the router's score against the threshold of the model's tier."""
     if event.reason == "routed":
-        sign = "<" if event.model == cheapest else ">="
+        sign = ">=" if event.win_probability >= event.threshold else "<"
         return f"{event.model}: score {event.win_probability:.3f} {sign} threshold {event.threshold:.3f}"
     if event.reason == "fallback":
         return f"{event.model}: fallback, {event.fallback_from} failed ({event.error})"
@@ -71,15 +71,13 @@ def why(event: RoutingDecisionEvent, cheapest: str) -> str:
 class PrintDecisions(BaseEventHandler):
     """Print each routing decision as the routed LLM makes it (an instrumentation event handler)."""
 
-    cheapest: str
-
     @classmethod
     def class_name(cls) -> str:
         return "PrintDecisions"
 
     def handle(self, event, **kwargs) -> None:
         if isinstance(event, RoutingDecisionEvent):
-            print(f"  routed to {why(event, self.cheapest)}")
+            print(f"  routed to {why(event)}")
 
 
 def main() -> None:
@@ -95,7 +93,7 @@ def main() -> None:
     )
     Settings.llm = llm
     Settings.embed_model = HashingEmbedding()
-    get_dispatcher().add_event_handler(PrintDecisions(cheapest=names[0]))
+    get_dispatcher().add_event_handler(PrintDecisions())
 
     with tempfile.TemporaryDirectory() as folder:
         for name, text in DOCUMENTS.items():
