@@ -355,7 +355,7 @@ class RoutingEngine:
         def shadow_call() -> dict:
             reply, usage = call_other(other)
             self.ledger.record_exploration(other, usage.input_tokens, usage.output_tokens, usage.estimated)
-            price = dict(zip(self.choices, self.prices)).get(other) if self.n_models else self.ledger.prices.get(other)
+            price = self.ledger.prices.get(other)  # the ledger prices every routed model
             cost = price.cost(usage.input_tokens, usage.output_tokens) if price is not None else None
             return {"text": reply, "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
                     "cost": cost}
