@@ -170,3 +170,95 @@ def test_mbpp_replay_gives_golden_labels(tmp_path):
     y = pair_targets(load_battles([out]), replay.STRONG, replay.WEAK).set_index("prompt")["y"]
     expected = 0.5 + 0.5 * (table[replay.STRONG] - table[replay.WEAK]).to_numpy()
     assert np.allclose([y[p] for p in table["prompt"]], expected)
+
+
+class NoiseEmbedder:
+    """A vector drawn from a hash of the whole text: the same text the same vector, no word shared."""
+
+    def __init__(self, dim: int = 32):
+        self.dim = dim
+
+    def encode(self, texts):
+        import hashlib
+
+        seeds = [int.from_bytes(hashlib.md5(t.encode()).digest()[:4], "little") for t in texts]
+        return np.stack([np.random.default_rng(s).normal(size=self.dim) for s in seeds]).astype(np.float32)
+
+
+class RefusingEmbedder:
+    def encode(self, texts):
+        raise AssertionError("this embedder must not be called")
+
+
+WORDS_EMBEDDING = "words-test-embedding"
+
+
+@pytest.fixture
+def words_embedding(monkeypatch):
+    """`shared_embedder` gives a bag-of-words embedder for WORDS_EMBEDDING and fails to load any other name."""
+    import routellm_core.embedding as embedding
+
+    def shared_embedder(name):
+        if name == WORDS_EMBEDDING:
+            return HashingEmbedder(48)
+        raise OSError(f"no model {name!r} here")
+
+    monkeypatch.setattr(embedding, "shared_embedder", shared_embedder)
+
+
+def blind_base() -> DifficultyRouter:
+    """A bundled router whose own embedding says nothing about the words of a prompt."""
+    router = base_router()
+    router.set_embedder(NoiseEmbedder(32))
+    return router
+
+
+def test_ridge_reads_another_embedding_when_cross_validation_prefers_it(battles_file, tmp_path, words_embedding):
+    battles = load_battles([battles_file])
+    router = adapt_router(blind_base(), battles, STRONG, WEAK, ridge_embeddings=(WORDS_EMBEDDING, "not-a-model"))
+    card = router.card
+    cv = card["cross_validation"]
+    assert cv["ridge_embeddings"] == [DifficultyRouter().embedding_model, WORDS_EMBEDDING]
+    assert "not-a-model" in cv["embeddings_left_out"]  # a model that does not load is left out, not fatal
+    assert WORDS_EMBEDDING in card["head"]["chosen"] and card["head"]["ridge_embedding"] == WORDS_EMBEDDING
+    own = max(v["apgr"] for k, v in cv["apgr"].items() if "ridge" in k and WORDS_EMBEDDING not in k)
+    assert cv["apgr"][card["head"]["chosen"]]["apgr"] > own + 0.1  # the bundled embedding's ridge: chance
+    assert router.ridge_embedding == WORDS_EMBEDDING and router.ridge_coef_.shape == (48,)
+
+    held_out, hard = traffic(80, seed=7)
+    quality = np.where(hard, 1.0, 0.5)
+    own_only = adapt_router(blind_base(), battles, STRONG, WEAK, ridge_embeddings=())
+    assert apgr(router.win_probabilities(held_out), quality, 1 - quality) > 0.1 + apgr(
+        own_only.win_probabilities(held_out), quality, 1 - quality)
+
+    router.save(tmp_path / "adapted")
+    config = json.loads((tmp_path / "adapted" / "config.json").read_text())
+    assert WORDS_EMBEDDING in json.dumps(config)
+    loaded = load_router(tmp_path / "adapted")  # the ridge's embedder rebuilt by name
+    assert loaded.ridge_embedding == WORDS_EMBEDDING
+    loaded.set_embedder(NoiseEmbedder(32))
+    batch = loaded.win_probabilities(held_out)
+    assert np.array_equal(batch, router.win_probabilities(held_out))
+    assert all(loaded.win_probability(p) == s for p, s in zip(held_out[:10], batch[:10]))  # alone == in a batch
+
+
+def test_without_other_embeddings_the_ridge_stays_on_the_bundled_one(battles_file, tmp_path):
+    router = adapt_router(base_router(), load_battles([battles_file]), STRONG, WEAK, ridge_embeddings=())
+    assert router.ridge_embedding == "" and all(" on " not in name for name in router.card["cross_validation"]["apgr"])
+    assert "ridge_embedding" not in router.get_params()  # the config of checkpoints adapted before the option
+    router.save(tmp_path / "adapted")
+    loaded = load_router(tmp_path / "adapted")
+    loaded.set_embedder(HashingEmbedder(32))
+    prompts, _ = traffic(10, seed=3)
+    assert loaded.ridge_embedding == "" and np.array_equal(loaded.win_probabilities(prompts),
+                                                           router.win_probabilities(prompts))
+
+
+def test_a_head_without_the_ridge_never_embeds_for_it():
+    router = AdaptedRouter(base_router(), 48, ridge_embedding=WORDS_EMBEDDING)
+    router.set_ridge_embedder(RefusingEmbedder())
+    router.stack_coef_ = np.array([1.0, 0.5, 0.0], dtype=np.float32)
+    assert router.win_probabilities(["prove it", "hello there"]).shape == (2,)
+    router.stack_coef_[2] = 1.0
+    with pytest.raises(AssertionError, match="must not be called"):
+        router.win_probability("prove it")

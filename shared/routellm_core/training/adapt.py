@@ -1,14 +1,18 @@
 """Adapt a bundled router to your own labels (`routellm train KIND --battles FILE --init default`).
 
 The bundled router is the prior. On top of it sits a logistic stacker on [the bundled score as a
-logit, log prompt length, a ridge regression on the prompt embedding fitted on your labels]. Which of
-these inputs to use, and the ridge penalty, is chosen by K-fold cross-validation on your labels (APGR
-with the strong model's per-prompt win share as its quality), against the bundled router and prompt
-length on the same folds, so the card says whether adapting helped. When no candidate beats the bundled
-router, the stacker keeps the bundled score alone (a monotone map of it: the same ranking).
+logit, log prompt length, a ridge regression on a prompt embedding fitted on your labels]. The ridge
+reads either the bundled router's own embedding or a sentence embedding offered besides it (by default
+the MiniLM one shipped with the package: the bundled default's static embedding is fast but says less
+about a prompt). Which inputs the stacker uses, the ridge penalty and the ridge's embedding are chosen
+by K-fold cross-validation on your labels (APGR with the strong model's per-prompt win share as its
+quality), against the bundled router and prompt length on the same folds, so the card says whether
+adapting helped. When no candidate beats the bundled router, the stacker keeps the bundled score alone
+(a monotone map of it: the same ranking).
 
-The result is an ordinary checkpoint (`AdaptedRouter`); its reference quantiles are taken on your
-labelled prompts, so `strong_fraction` works without a calibration set.
+The result is an ordinary checkpoint (`AdaptedRouter`; the ridge's embedding model is named in its
+config, so `load_router` rebuilds it); its reference quantiles are taken on your labelled prompts, so
+`strong_fraction` works without a calibration set.
 """
 
 from __future__ import annotations
@@ -20,22 +24,32 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import DataError, validate_battles
+from ..embedding import DEFAULT_EMBEDDING_MODEL
 from ..model_names import model_key
 from ..reference import set_reference
 from ..router import Router
 from ..routers.adapted import STACK_INPUTS, AdaptedRouter, log_length, logit
 from .difficulty import weighted_ridge
 
-#: The candidates cross-validation chooses among: (name, stacker inputs used, ridge penalty).
+#: Ridge penalties the cross-validation tries (on standardised embedding dimensions).
 RIDGE_ALPHAS = (300.0, 1000.0, 3000.0, 10000.0)
+#: Sentence embeddings offered to the ridge besides the bundled router's own (named as for `shared_embedder`).
+RIDGE_EMBEDDINGS = (DEFAULT_EMBEDDING_MODEL,)
 MIN_PROMPTS = 20
 
+#: A candidate head: (name, stacker inputs used, ridge penalty or None, the ridge's embedding or None).
+Candidate = tuple[str, tuple[bool, bool, bool], float | None, str | None]
 
-def candidates() -> list[tuple[str, tuple[bool, bool, bool], float | None]]:
-    out = [("bundled (recalibrated)", (True, False, False), None), ("bundled + length", (True, True, False), None)]
-    for alpha in RIDGE_ALPHAS:
-        out.append((f"bundled + length + ridge(alpha={alpha:g})", (True, True, True), alpha))
-    out.append(("length + ridge(alpha=3000) (from scratch)", (False, True, True), 3000.0))
+
+def candidates(embeddings: Sequence[str] = ("",)) -> list[Candidate]:
+    """The heads cross-validation chooses among; a ridge head for each of `embeddings` ("": the bundled one's)."""
+    out: list[Candidate] = [("bundled (recalibrated)", (True, False, False), None, None),
+                            ("bundled + length", (True, True, False), None, None)]
+    for embedding in embeddings:
+        on = f" on {embedding}" if embedding else ""
+        for alpha in RIDGE_ALPHAS:
+            out.append((f"bundled + length + ridge(alpha={alpha:g}){on}", (True, True, True), alpha, embedding))
+        out.append((f"length + ridge(alpha=3000){on} (from scratch)", (False, True, True), 3000.0, embedding))
     return out
 
 
@@ -112,6 +126,26 @@ def _stack_inputs(base_logit, length, ridge):
     return np.column_stack([base_logit, length, ridge])
 
 
+def ridge_embedding_sets(base: Router, prompts: list[str], embeddings: Sequence[str]) -> tuple[dict, dict]:
+    """The base router's embeddings of `prompts` (key "") and those of each model in `embeddings`.
+
+    Returns (name -> matrix, name -> why it was left out): a model that cannot be loaded (say, no
+    sentence-transformers) is left out of the candidates rather than failing the adaptation.
+    """
+    from ..embedding import shared_embedder
+
+    sets = {"": np.asarray(base.embed(prompts), dtype=np.float64)}
+    skipped = {}
+    for name in dict.fromkeys(embeddings):
+        if not name or name == getattr(base, "embedding_model", None):
+            continue  # the base router's own embedding is always a candidate
+        try:
+            sets[name] = np.asarray(shared_embedder(name).encode(prompts), dtype=np.float64)
+        except (ImportError, OSError, ValueError) as exc:
+            skipped[name] = f"{type(exc).__name__}: {exc}"
+    return sets, skipped
+
+
 def adapt_router(
     base: Router,
     battles: pd.DataFrame,
@@ -122,28 +156,34 @@ def adapt_router(
     seed: int = 0,
     reference_prompts: Sequence[str] | None = None,
     labels: str = "",
+    ridge_embeddings: Sequence[str] = RIDGE_EMBEDDINGS,
     show_progress: bool = False,
 ) -> AdaptedRouter:
-    """The bundled router `base` adapted to `battles` of `strong` against `weak` (see the module docstring)."""
+    """The bundled router `base` adapted to `battles` of `strong` against `weak` (see the module docstring).
+
+    `ridge_embeddings`: sentence embeddings the ridge may read besides the base router's own (the
+    cross-validation picks one, or none); an empty tuple keeps the ridge on the base router's embedding.
+    """
     table = pair_targets(battles, strong, weak)
     if len(table) < MIN_PROMPTS:
         raise DataError(f"adapting needs labels on at least {MIN_PROMPTS} prompts, got {len(table)}")
     prompts = table["prompt"].tolist()
     y, w = table["y"].to_numpy(float), table["n"].to_numpy(float)
-    emb = np.asarray(base.embed(prompts), dtype=np.float64)
-    base_logit = logit(base.score_with_embeddings(prompts, emb.astype(np.float32)))
+    embs, skipped = ridge_embedding_sets(base, prompts, ridge_embeddings)
+    base_logit = logit(base.score_with_embeddings(prompts, embs[""].astype(np.float32)))
     length = log_length(prompts)
 
     cv: dict[str, list[float]] = {"bundled": [], "length": []}
-    names = candidates()
-    for name, _, _ in names:
+    names = candidates(list(embs))
+    for name, *_ in names:
         cv[name] = []
     for train, test in _folds(len(y), folds, seed):
         strong_q, weak_q = y[test], 1.0 - y[test]
         cv["bundled"].append(apgr(base_logit[test], strong_q, weak_q))
         cv["length"].append(apgr(length[test], strong_q, weak_q))
-        for name, use, alpha in names:
+        for name, use, alpha, embedding in names:
             if alpha is not None:
+                emb = embs[embedding]
                 coef, intercept = _fit_ridge(emb[train], y[train], w[train], alpha)
                 ridge_train = _oof_ridge(emb[train], y[train], w[train], alpha, folds, seed + 1)
                 ridge_test = emb[test] @ coef + intercept
@@ -154,32 +194,39 @@ def adapt_router(
             scores = _stack_inputs(base_logit[test], length[test], ridge_test) @ s_coef + s_int
             cv[name].append(apgr(scores, strong_q, weak_q))
     figures = {name: {"apgr": round(float(np.mean(v)), 4), "sd": round(float(np.std(v)), 4)} for name, v in cv.items()}
-    best_name, best_use, best_alpha = max(names, key=lambda c: np.mean(cv[c[0]]))
+    best_name, best_use, best_alpha, best_embedding = max(names, key=lambda c: np.mean(cv[c[0]]))
     if np.mean(cv[best_name]) <= np.mean(cv["bundled"]):  # adapting did not help: keep the bundled ranking
-        best_name, best_use, best_alpha = names[0]
+        best_name, best_use, best_alpha, best_embedding = names[0]
 
-    router = AdaptedRouter(base, emb.shape[1])
     if best_alpha is not None:
+        emb = embs[best_embedding]
+        router = AdaptedRouter(base, emb.shape[1], ridge_embedding=best_embedding)
         coef, intercept = _fit_ridge(emb, y, w, best_alpha)
         router.ridge_coef_ = coef.astype(np.float32)
         router.ridge_intercept_ = np.array([intercept], dtype=np.float32)
         ridge_all = _oof_ridge(emb, y, w, best_alpha, folds, seed + 1)
     else:
+        router = AdaptedRouter(base, embs[""].shape[1])
         ridge_all = np.zeros(len(y))
     s_coef, s_int = _fit_stacker(_stack_inputs(base_logit, length, ridge_all), y, w, np.array(best_use))
     router.stack_coef_ = s_coef.astype(np.float32)
     router.stack_intercept_ = np.array([s_int], dtype=np.float32)
     router.strong_model, router.weak_model = strong, weak
     judges = sorted(map(str, battles["judge"].dropna().unique())) if "judge" in battles.columns else []
+    ridge_on = None if best_alpha is None else (best_embedding or getattr(base, "embedding_model", "") or "bundled")
     router.card = {
         "adapted_from": {"router": base.name, "kind": base.kind},
         "labels": {"file": labels, "battles": int(w.sum()), "prompts": len(y), "strong": strong, "weak": weak,
                    "strong_win_share": round(float(np.average(y, weights=w)), 4),
                    "sources": sorted(map(str, battles["source"].unique())), "judges": judges},
-        "head": {"chosen": best_name, "inputs": [n for n, u in zip(STACK_INPUTS, best_use) if u]},
+        "head": {"chosen": best_name, "inputs": [n for n, u in zip(STACK_INPUTS, best_use) if u],
+                 "ridge_embedding": ridge_on},
         "cross_validation": {"folds": folds, "seed": seed, "apgr": figures,
+                             "ridge_embeddings": [e or getattr(base, "embedding_model", "") for e in embs],
                              "adapting_helped": bool(np.mean(cv[best_name]) > np.mean(cv["bundled"]))},
     }
+    if skipped:
+        router.card["cross_validation"]["embeddings_left_out"] = skipped
     reference = list(reference_prompts) if reference_prompts is not None else prompts
     set_reference(router, reference, f"{len(reference)} prompts of the labelled traffic ({labels or 'battles'})")
     return router
@@ -192,4 +239,5 @@ def load_battles(paths: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat([load_battle_file(p) for p in paths], ignore_index=True)
 
 
-__all__ = ["adapt_router", "apgr", "candidates", "load_battles", "pair_targets"]
+__all__ = ["RIDGE_EMBEDDINGS", "adapt_router", "apgr", "candidates", "load_battles", "pair_targets",
+           "ridge_embedding_sets"]
