@@ -1,0 +1,46 @@
+"""Joining Ray: an existing cluster, or a local one started for this process."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from ..errors import RouteLLMError
+
+
+def require_ray():
+    """The `ray` module, or a clear error naming the extra that installs it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401  (Ray Data ships in the same wheel; its dependencies in ray[data])
+    except ImportError:
+        raise RouteLLMError(
+            "Ray is not installed: pip install 'routellm-integrations[ray]' (or run without --ray)"
+        ) from None
+    return ray
+
+
+def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: bool = True):
+    """Connect to Ray once per process and return the `ray` module.
+
+    `address`: a cluster (`"auto"`, `"ray://head:10001"`, `"10.0.0.5:6379"`); None reads `RAY_ADDRESS`
+    and, without it, starts a local Ray on this machine's cores (or `num_cpus`). An already connected
+    process is left as it is. `quiet`: no progress bars or per-operator logs from Ray Data (our own
+    summary says what ran).
+    """
+    ray = require_ray()
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        options = {"address": address, "include_dashboard": False, "log_to_driver": not quiet}
+        if address is None and num_cpus is not None:
+            options["num_cpus"] = num_cpus
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise RouteLLMError(f"cannot connect to Ray at {address or 'a new local instance'}: {exc}") from None
+    if quiet:
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+    return ray
