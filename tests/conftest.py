@@ -40,3 +40,13 @@ def events():
     root.add_event_handler(handler)
     yield handler.events
     root.event_handlers.remove(handler)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray for the whole test run: started once (2 CPUs, this machine only), shut down at the end."""
+    from routellm_core.distributed import connect
+
+    ray = connect(num_cpus=2)
+    yield ray
+    ray.shutdown()

@@ -124,6 +124,8 @@ class BatchScorer:
             batch = pa.Table.from_batches([batch])
         prompts = batch.column(self.plan.column).to_pylist()
         check_prompt_values(prompts, self.plan.column, "input", first_row)
+        if not prompts:  # an empty piece of a table: the columns, no rows
+            return self._append(batch, None, [], None)
         # similar lengths side by side: a padded batch then wastes little (and a sort costs nothing)
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         error = None

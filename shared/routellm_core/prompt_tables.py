@@ -99,6 +99,31 @@ def iter_prompt_batches(path: str | Path, column: str = "prompt", batch_size: in
         raise PromptTableError(f"{path} holds no rows")
 
 
+def table_schema(path: str | Path):
+    """The files of a table, their format, and the schema they share (read from metadata or the first rows)."""
+    files, file_format = table_files(path)
+    return files, file_format, _dataset(files, file_format).schema
+
+
+def table_slices(files: list[Path], file_format: str) -> list[tuple[str, int]]:
+    """Independent pieces of a table, in order, for workers to read on their own: each Parquet row group
+    (from the files' metadata, no data read), each CSV or JSONL file whole (row group -1)."""
+    import pyarrow.parquet as pq
+
+    if file_format != "parquet":
+        return [(str(p), -1) for p in files]
+    return [(str(p), group) for p in files for group in range(pq.ParquetFile(p).metadata.num_row_groups)]
+
+
+def read_slice(path: str, row_group: int, file_format: str):
+    """One piece from `table_slices` as a `pyarrow.Table`."""
+    import pyarrow.parquet as pq
+
+    if file_format == "parquet":
+        return pq.ParquetFile(path).read_row_group(row_group)
+    return _dataset([Path(path)], file_format).to_table()
+
+
 class PartsWriter:
     """Appends tables to a Parquet output: a file's next row group, or a folder's next part."""
 

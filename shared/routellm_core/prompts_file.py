@@ -1,4 +1,5 @@
-"""Read a list of prompts from a file: plain text (one per line), JSONL or CSV (a `prompt` column)."""
+"""Read a list of prompts from a file: plain text (one per line), JSONL, CSV or Parquet (a `prompt`
+column), or a folder of Parquet/CSV/JSONL parts. For tables too large for a list, see `prompt_tables`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from .errors import RouteLLMError
 
 def read_prompts(path: str | Path, column: str = "prompt") -> list[str]:
     path = Path(path)
+    if path.is_dir() or (path.is_file() and path.suffix.lower() == ".parquet"):
+        from .prompt_tables import check_prompt_values, iter_prompt_batches
+
+        prompts = []
+        for batch in iter_prompt_batches(path, column):
+            values = batch.column(column).to_pylist()
+            check_prompt_values(values, column, path, len(prompts))
+            prompts += values
+        return prompts
     if not path.is_file():
         raise RouteLLMError(f"prompts file not found: {path}")
     suffix = path.suffix.lower()

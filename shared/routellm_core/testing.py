@@ -1,7 +1,8 @@
 """Routers whose decisions are known in advance, for tests, examples and demos of both adapters.
 
 `ScriptedRouter` scores each text with a function (or a constant) and remembers what it scored
-and in which thread; `KeywordRouter` and `SequenceRouter` are the two scripts tests use most.
+and in which thread; `KeywordRouter` and `SequenceRouter` are the two scripts tests use most;
+`FailingRouter` raises where told, for fault handling.
 """
 
 from __future__ import annotations
@@ -69,3 +70,23 @@ class SequenceRouter(ScriptedRouter):
             return next(turns)
 
         super().__init__(next_score, name=name)
+
+
+class FailingRouter(KeywordRouter):
+    """A `KeywordRouter` whose scoring raises `RuntimeError`: always for a text holding `poison`, and
+    for the first `transient` calls in each process (a worker's warm-up failure that a retry cures)."""
+
+    kind = "failing"
+
+    def __init__(self, poison: str = "poison", transient: int = 0, name: str | None = None):
+        super().__init__(name=name)
+        self.poison, self.transient = poison, int(transient)
+        self.failures = 0
+
+    def _score(self, texts: list[str]) -> np.ndarray:
+        if self.failures < self.transient:
+            self.failures += 1
+            raise RuntimeError(f"transient failure {self.failures} of {self.transient}")
+        if any(self.poison in text for text in texts):
+            raise RuntimeError(f"cannot score a text holding {self.poison!r}")
+        return super()._score(texts)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .group import app, write_plot
+from .group import app, ray_address_option, ray_option, write_plot
 
 _BENCHMARK_HELP = "One of the paper's benchmarks: mt-bench, mmlu or gsm8k."
 
@@ -104,6 +104,8 @@ def eval_command(
     cheap_model: Optional[str] = typer.Option(None, "--cheap-model", help="With --outcomes: the cheap model of "
                                               "the two-model baseline (default: the one below the strongest on "
                                               "the single-model envelope)."),
+    ray: bool = ray_option("the scoring (the metrics are computed here, unchanged)"),
+    ray_address: Optional[str] = ray_address_option(),
 ) -> None:
     """Evaluate routers the paper's way: APGR, CPT(20/50/80 %) and the quality-vs-cost curve.
 
@@ -121,6 +123,9 @@ def eval_command(
         routers, outcome_files = split_routers_and_files(routers, outcomes)
         if not routers:
             raise typer.BadParameter("name at least one ROUTER to evaluate on the outcome tables")
+        if ray:
+            raise typer.BadParameter("--ray scores a benchmark's prompts; N-model outcome tables are scored "
+                                     "here", param_hint="--ray")
         run_outcomes_eval(routers, outcome_files, models, price, json_path, decisions, plot, points,
                           two_model_router, cheap_model, bins, progress, use_cache)
         return
@@ -139,9 +144,15 @@ def eval_command(
             elif data is None and not has_benchmark_files(folder, benchmark):
                 raise RouteLLMError(f"no {benchmark} files in the cache ({folder}): pass --data DIR or --download")
             loaded = load_benchmark(benchmark, folder, **models)
+        scorer = None
+        if ray:
+            from ..distributed import connect, win_probabilities_on_ray
+
+            connect(ray_address)
+            scorer = lambda router, prompts: win_probabilities_on_ray(router, prompts)  # noqa: E731
         comparison = compare_routers(
             loaded, routers, reference_names, seeds=seeds, bins=bins,
-            cache=ScoreCache() if use_cache else None, progress=progress,
+            cache=ScoreCache() if use_cache else None, progress=progress, scorer=scorer,
         )
     except RouteLLMError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -8,17 +8,7 @@ from typing import Optional
 
 import typer
 
-from .group import app
-
-
-def _pairs(values: list[str], option: str) -> dict[str, str]:
-    out = {}
-    for value in values:
-        name, sep, spec = value.partition("=")
-        if not sep or not name.strip() or not spec.strip():
-            raise typer.BadParameter(f"{option} takes NAME=VALUE, got {value!r}", param_hint=option)
-        out[name.strip()] = spec.strip()
-    return out
+from .group import app, parse_pairs, ray_address_option, ray_option
 
 
 @app.command("label")
@@ -44,18 +34,22 @@ def label_command(
     source: str = typer.Option("own_traffic", "--source", help="The battles' `source` column."),
     licence: str = typer.Option("LicenseRef-own-data", "--licence", help="The battles' `licence` column."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    ray: bool = ray_option("each model and judge call (as Ray tasks; resume, --concurrency and "
+                                    "--max-cost work as without)"),
+    ray_address: Optional[str] = ray_address_option(),
 ) -> None:
     """Call the models on each prompt, judge every pair in both orders, append battles to --out."""
     from ..errors import RouteLLMError
     from ..labeling import label
 
-    models = _pairs(model, "--model")
-    prices = {name: float(value) for name, value in _pairs(price, "--price").items()}
+    models = parse_pairs(model, "--model")
+    prices = {name: float(value) for name, value in parse_pairs(price, "--price").items()}
     judge_price = prices.pop("judge", None)
     try:
         summary = label(prompts, models, out, judge=judge, references=reference, checker=checker,
                         concurrency=concurrency, retries=retries, max_cost=max_cost, prices=prices,
-                        judge_price=judge_price, dry_run=dry_run, progress=progress, source=source, licence=licence)
+                        judge_price=judge_price, dry_run=dry_run, progress=progress, source=source, licence=licence,
+                        ray=(ray_address or True) if ray else False)
     except RouteLLMError as exc:
         raise typer.BadParameter(str(exc)) from None
     except KeyboardInterrupt:

@@ -126,7 +126,7 @@ def parse_prices(pairs: Iterable[str]) -> dict[str, float]:
     for pair in pairs:
         model, sep, value = str(pair).rpartition("=")
         if not sep or not model.strip():
-            raise DataError(f"a price is MODEL=USD (per call), got {pair!r}")
+            raise DataError(f"a price is MODEL=USD, got {pair!r}")
         try:
             usd = float(value)
         except ValueError:

@@ -25,7 +25,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: b
 
     `address`: a cluster (`"auto"`, `"ray://head:10001"`, `"10.0.0.5:6379"`); None reads `RAY_ADDRESS`
     and, without it, starts a local Ray on this machine's cores (or `num_cpus`). An already connected
-    process is left as it is. `quiet`: no progress bars or per-operator logs from Ray Data (our own
+    process is left as it is. Ray Data keeps rows in order from here on (`preserve_order`). `quiet`: no progress bars or per-operator logs from Ray Data (our own
     summary says what ran).
     """
     ray = require_ray()
@@ -38,8 +38,10 @@ def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: b
             ray.init(**options)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise RouteLLMError(f"cannot connect to Ray at {address or 'a new local instance'}: {exc}") from None
+    context = ray.data.DataContext.get_current()
+    # blocks leave each step in the order they entered: an output reads back in the input's order
+    context.execution_options.preserve_order = True
     if quiet:
-        context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)

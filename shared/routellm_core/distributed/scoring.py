@@ -9,6 +9,7 @@ local output.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,16 +26,11 @@ from ..batch_scoring import (
     plan_for,
 )
 from ..errors import RouteLLMError
-from ..prompt_tables import PromptTableError, check_prompt_column, parquet_output, table_files
+from ..prompt_tables import PromptTableError, check_prompt_column, parquet_output
 from ..registry import load_router
 from ..router import Router
 from .cluster import connect, require_ray
 from .router_source import RouterSource
-
-
-#: CPUs reserved by a read or write task: reading and writing prompt files is light next to scoring,
-#: and reads that waited for a CPU held by an actor would stall the actors they feed.
-IO_CPUS = 0
 
 
 class _ScoringActor:
@@ -90,6 +86,7 @@ def score_dataset(
     if batch_size < 1:
         raise RouteLLMError(f"batch_size must be positive, got {batch_size}")
     _check_dataset_column(dataset, plan.column)
+    dataset.context.execution_options.preserve_order = True  # rows come out in the order they went in
     scored = dataset.map_batches(
         _ScoringActor,
         fn_constructor_args=(RouterSource.of(router), plan),
@@ -101,7 +98,6 @@ def score_dataset(
         num_cpus=cpus_per_worker,
         udf_modifying_row_count=False,
     )
-    scored.context.execution_options.preserve_order = True
     return scored
 
 
@@ -111,39 +107,118 @@ def _check_dataset_column(dataset, column: str) -> None:
     import pyarrow as pa
 
     schema = dataset.schema()
-    if schema is None or column not in schema.names:
-        names = ", ".join(schema.names) if schema is not None else "none (an empty dataset)"
-        raise PromptTableError(f"the dataset has no column {column!r}; its columns are {names}")
+    if schema is None:
+        raise PromptTableError("the dataset holds no rows")
+    if column not in schema.names:
+        raise PromptTableError(f"the dataset has no column {column!r}; its columns are {', '.join(schema.names)}")
     kind = dict(zip(schema.names, schema.types))[column]
     if isinstance(kind, pa.DataType):
         check_prompt_column(pa.schema([pa.field(column, kind)]), column, "the dataset")
 
 
 def _input_error(exc: BaseException) -> RouteLLMError | None:
-    """The input error behind an exception Ray wrapped (a worker's `PromptTableError`), if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, RouteLLMError):
-            return RouteLLMError(str(exc).splitlines()[-1] if "\n" in str(exc) else str(exc))
-        exc = exc.__cause__ or exc.__context__
+    """The input error behind an exception Ray wrapped (a worker's `PromptTableError`), if any: Ray keeps
+    the worker's exception as `cause` and chains the user code's error below it."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, RouteLLMError) and not isinstance(current, require_ray().exceptions.RayError):
+            return type(current)(str(current))
+        pending += [getattr(current, "cause", None), current.__cause__, current.__context__]
     return None
 
 
-def _read(source: str | Path, column: str):
-    """The input as a Ray Dataset, after the same checks as the local reader (files, format, column)."""
-    import pyarrow.dataset as pads
+class _SliceScorer:
+    """One per worker in the pool: loads the router once; for each slice of the input it is handed, reads
+    it and scores it batch by batch, then writes it as the output part of the same number (a slice tried
+    again, a worker lost, rewrites its own part: rows never duplicate) or, without a folder, returns
+    its scores."""
+
+    def __init__(self, source: RouterSource, plan: ScoringPlan, folder: str | None, file_format: str,
+                 batch_size: int):
+        from ..quiet import quiet_model_loading
+
+        with quiet_model_loading():
+            self.scorer = BatchScorer(source.load(), plan)
+        self.folder = Path(folder) if folder is not None else None
+        self.file_format, self.batch_size = file_format, batch_size
+
+    def __call__(self, items):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ..prompt_tables import read_slice
+
+        out = {"index": [], "rows": [], "failed_rows": [], "errors": [], "scores": [], "input_error": []}
+        for index, path, group in zip(*(items.column(c).to_pylist() for c in ("index", "path", "row_group"))):
+            where = path if group < 0 else f"{path} (row group {group})"
+            try:  # bad input comes back as data, to be raised as itself by the driver (not as a Ray error)
+                table = read_slice(path, group, self.file_format)
+                check_prompt_column(table.schema, self.scorer.plan.column, where)
+                batches, start = table.to_batches(max_chunksize=self.batch_size) or [table], 0
+                parts = []
+                for batch in batches:
+                    parts.append(self.scorer(batch, first_row=start))
+                    start += batch.num_rows
+                scored = pa.concat_tables(parts)
+            except RouteLLMError as exc:
+                message = str(exc).replace("input:", f"{where}:", 1)
+                for key, value in (("index", index), ("rows", 0), ("failed_rows", 0), ("errors", []), ("scores", []),
+                                   ("input_error", message)):
+                    out[key].append(value)
+                continue
+            if self.folder is not None:
+                pq.write_table(scored, str(self.folder / f"part-{index:05d}.parquet"))
+            summary = ScoringSummary(self.folder or Path())
+            summary.add(scored)
+            out["index"].append(index)
+            out["rows"].append(summary.rows)
+            out["failed_rows"].append(summary.failed_rows)
+            out["errors"].append(summary.errors)
+            out["scores"].append([] if self.folder is not None else scored.column(SCORE_COLUMN).to_pylist())
+            out["input_error"].append(None)
+        return pa.table(out)
+
+
+def _run_slices(source, router, plan: ScoringPlan, folder: Path | None, workers, batch_size):
+    """Score every slice of the table at `source` on the actor pool; the per-slice counts, in order."""
+    import pyarrow as pa
+
+    from ..prompt_tables import table_schema, table_slices
 
     ray = require_ray()
-    files, file_format = table_files(source)
+    files, file_format, schema = table_schema(source)
+    check_prompt_column(schema, plan.column, source)
+    slices = table_slices(files, file_format)
+    items = pa.table({"index": list(range(len(slices))), "path": [p for p, _ in slices],
+                      "row_group": [g for _, g in slices]})
+    counts = ray.data.from_arrow(items).repartition(len(slices)).map_batches(
+        _SliceScorer,
+        fn_constructor_args=(RouterSource.of(router), plan, None if folder is None else str(folder), file_format,
+                             batch_size),
+        batch_format="pyarrow",
+        batch_size=1,
+        # from one actor up: a pool that reserved every CPU at once could starve the tasks that feed it
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=_workers(workers, 1.0)),
+        num_cpus=1,
+    )
     try:
-        schema = pads.dataset([str(p) for p in files], format=file_format).schema
+        done = pa.concat_tables(list(counts.iter_batches(batch_format="pyarrow", batch_size=None)))
     except Exception as exc:
-        raise PromptTableError(f"cannot read {source}: {exc}") from None
-    check_prompt_column(schema, column, source)
-    paths = [str(p) for p in files]
-    options = {"num_cpus": IO_CPUS, "lines": True} if file_format == "json" else {"num_cpus": IO_CPUS}
-    return getattr(ray.data, f"read_{file_format}")(paths, **options)
+        cause = _input_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise
+    done = done.sort_by("index")
+    input_errors = [e for e in done.column("input_error").to_pylist() if e is not None]
+    if input_errors:
+        raise PromptTableError(input_errors[0])
+    if sum(done.column("rows").to_pylist()) == 0:
+        raise PromptTableError(f"{source} holds no rows")
+    return done, len(slices)
 
 
 def score_table_on_ray(
@@ -157,41 +232,30 @@ def score_table_on_ray(
     batch_size: int = DEFAULT_BATCH_SIZE,
     overwrite: bool = False,
 ) -> ScoringSummary:
-    """`score_table` as a Ray Data pipeline: read, score on an actor pool, write Parquet.
-
-    A folder output is written by the workers (one part per block, in order); a `.parquet` file is
-    written by this process from the streamed blocks. Nothing appears under `output` unless every
-    row was written.
+    """`score_table` on Ray: the input's slices (Parquet row groups, CSV/JSONL files) go through
+    `map_batches` over an actor pool; each actor reads its slices, scores them with the router it loaded
+    once, and writes part N for slice N. The parts read back, in name order, row for row as the local
+    output. A `.parquet` file output is assembled here from the parts. Nothing appears under `output`
+    unless every row was written.
     """
     import pyarrow.parquet as pq
 
     connect(address)
     start = time.perf_counter()
     summary = ScoringSummary(Path(output))
-    try:
-        with parquet_output(output, overwrite=overwrite) as writer:
-            scored = score_dataset(_read(source, plan.column), router, plan=plan, workers=workers,
-                                   batch_size=batch_size)
-            if writer.folder is not None:
-                scored.write_parquet(str(writer.folder), ray_remote_args={"num_cpus": IO_CPUS})
-                parts = sorted(writer.folder.glob("*.parquet"))
-                tables = [pq.read_table(p, columns=[ERROR_COLUMN]) for p in parts]
-            else:
-                tables = []
-                for batch in scored.iter_batches(batch_format="pyarrow", batch_size=None):
-                    writer.write(batch)
-                    tables.append(batch.select([ERROR_COLUMN]))
-            for table in tables:
-                summary.add(table)
-            if summary.rows == 0:
-                raise PromptTableError(f"{source} holds no rows")
-    except RouteLLMError:
-        raise
-    except Exception as exc:
-        cause = _input_error(exc)
-        if cause is not None:
-            raise cause from None
-        raise
+    with parquet_output(output, overwrite=overwrite) as writer, \
+            tempfile.TemporaryDirectory(prefix=".routellm-parts-", dir=Path(output).parent) as scratch:
+        folder = writer.folder if writer.folder is not None else Path(scratch)
+        done, parts = _run_slices(source, router, plan, folder, workers, batch_size)
+        summary.rows = sum(done.column("rows").to_pylist())
+        summary.failed_rows = sum(done.column("failed_rows").to_pylist())
+        for errors in done.column("errors").to_pylist():
+            summary.errors += [e for e in errors if e not in summary.errors]
+        if writer.folder is None:  # one file: the parts, in order, as its row groups
+            for k in range(parts):
+                part = pq.read_table(folder / f"part-{k:05d}.parquet")
+                if part.num_rows:
+                    writer.write(part)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -205,8 +269,9 @@ def win_probabilities_on_ray(
     workers: int | None = None,
     batch_size: int = 256,
 ) -> np.ndarray:
-    """`router.win_probabilities(prompts)` computed on Ray (for evaluation and calibration on large
-    prompt sets); the scores come back in the prompts' order. Raises if any batch failed."""
+    """`router.win_probabilities(prompts)` computed on Ray (for evaluating routers on large prompt
+    sets); the scores come back in the prompts' order. Raises if any batch failed. `exact=False`, as
+    `routellm eval` scores locally: batches at once."""
     import pyarrow as pa
 
     ray = connect(address)
@@ -215,19 +280,44 @@ def win_probabilities_on_ray(
         raise RouteLLMError("scoring needs at least one prompt, got an empty list")
     plan = ScoringPlan(column="prompt", exact=exact)
     blocks = max(1, min(math.ceil(len(prompts) / batch_size), 4 * _workers(workers, 1.0)))
-    dataset = ray.data.from_arrow(pa.table({"prompt": pa.array(prompts, type=pa.string())})).repartition(blocks)
-    scored = score_dataset(dataset, router, plan=plan, workers=workers, batch_size=batch_size)
+    table = pa.table({"prompt": pa.array(prompts, type=pa.string()), "row": np.arange(len(prompts))})
+    scored = score_dataset(ray.data.from_arrow(table).repartition(blocks), router, plan=plan, workers=workers,
+                           batch_size=batch_size)
     try:
-        table = pa.concat_tables(list(scored.select_columns([SCORE_COLUMN, ERROR_COLUMN]).iter_batches(
+        out = pa.concat_tables(list(scored.select_columns(["row", SCORE_COLUMN, ERROR_COLUMN]).iter_batches(
             batch_format="pyarrow", batch_size=None)))
     except Exception as exc:
         cause = _input_error(exc)
         if cause is not None:
             raise cause from None
         raise
-    errors = [e for e in table.column(ERROR_COLUMN).to_pylist() if e is not None]
+    errors = [e for e in out.column(ERROR_COLUMN).to_pylist() if e is not None]
     if errors:
         raise RouteLLMError(f"{len(errors)} of {len(prompts)} prompts could not be scored: {errors[0]}")
-    if table.num_rows != len(prompts):
-        raise RouteLLMError(f"Ray returned {table.num_rows} scores for {len(prompts)} prompts")
-    return np.asarray(table.column(SCORE_COLUMN).to_numpy(), dtype=np.float64)
+    if out.num_rows != len(prompts):
+        raise RouteLLMError(f"Ray returned {out.num_rows} scores for {len(prompts)} prompts")
+    scores = np.empty(len(prompts), dtype=np.float64)
+    scores[out.column("row").to_numpy()] = out.column(SCORE_COLUMN).to_numpy()  # whatever order blocks came in
+    return scores
+
+
+def table_scores_on_ray(
+    source: str | Path,
+    router: str | Path | Router,
+    *,
+    column: str = "prompt",
+    exact: bool = True,
+    address: str | None = None,
+    workers: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> np.ndarray:
+    """The win probability of every row of a prompt table (file or folder), in order, read and scored on
+    Ray; only the scores come back to this process (8 bytes a prompt). For calibrating on a month of
+    traffic. Raises if any row could not be scored."""
+    connect(address)
+    done, _ = _run_slices(source, router, ScoringPlan(column=column, exact=exact), None, workers, batch_size)
+    failed = sum(done.column("failed_rows").to_pylist())
+    if failed:
+        first = next(e for errors in done.column("errors").to_pylist() for e in errors)
+        raise RouteLLMError(f"{failed} prompts of {source} could not be scored: {first}")
+    return np.asarray([s for scores in done.column("scores").to_pylist() for s in scores], dtype=np.float64)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from ..registry import load_router
 from ..router import Router
@@ -67,6 +69,7 @@ def compare_routers(
     bins: int = DEFAULT_BINS,
     cache: ScoreCache | None = None,
     progress: bool = True,
+    scorer: Callable[[Router, list[str]], np.ndarray] | None = None,
 ) -> Comparison:
     """Score each router (bundled name, checkpoint path or Router) on `benchmark` and add the references.
 
@@ -75,7 +78,7 @@ def compare_routers(
     loaded = [load_router(router) for router in routers]
     results = []
     for router in loaded:
-        scores = score_prompts(router, benchmark.prompts, cache=cache, progress=progress)
+        scores = score_prompts(router, benchmark.prompts, cache=cache, progress=progress, scorer=scorer)
         results.append(evaluate_scores(benchmark, scores, router.name, bins))
     length_fingerprint = LengthRouter().config_fingerprint()
     if any(router.config_fingerprint() == length_fingerprint for router in loaded):

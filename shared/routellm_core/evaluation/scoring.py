@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -21,8 +21,13 @@ def score_prompts(
     cache: ScoreCache | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
+    scorer: Callable[[Router, list[str]], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """`router.win_probabilities` over all prompts, in batches; reuses and fills `cache` when given."""
+    """`router.win_probabilities` over all prompts, in batches; reuses and fills `cache` when given.
+
+    `scorer(router, prompts)`: computes the scores elsewhere instead (on Ray:
+    `routellm_core.distributed.win_probabilities_on_ray`); the cache works the same.
+    """
     from tqdm.auto import tqdm
 
     prompts = list(prompts)
@@ -34,6 +39,13 @@ def score_prompts(
         cached = cache.get(router, prompts)
         if cached is not None:
             return cached
+    if scorer is not None:
+        scores = np.asarray(scorer(router, prompts), dtype=np.float64)
+        if scores.shape != (len(prompts),):
+            raise RuntimeError(f"scorer returned shape {scores.shape} for {len(prompts)} prompts")
+        if cache is not None:
+            cache.put(router, prompts, scores)
+        return scores
     scores = np.empty(len(prompts), dtype=np.float64)
     with tqdm(
         total=len(prompts), desc=f"scoring with {router.name}", unit="prompt",

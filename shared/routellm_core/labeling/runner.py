@@ -27,19 +27,9 @@ DEFAULT_LICENCE = "LicenseRef-own-data"
 
 def read_prompt_table(path: str | Path, column: str = "prompt") -> list[str]:
     """Prompts from text (one a line), CSV, JSONL or Parquet (a `column` column), duplicates dropped."""
-    path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        import pandas as pd
+    from ..prompts_file import read_prompts
 
-        table = pd.read_parquet(path)
-        if column not in table.columns:
-            raise LabelingError(f"{path} has no column {column!r}")
-        prompts = table[column].dropna().astype(str).tolist()
-    else:
-        from ..prompts_file import read_prompts
-
-        prompts = read_prompts(path, column)
-    return list(dict.fromkeys(p for p in prompts if p.strip()))
+    return list(dict.fromkeys(p for p in read_prompts(path, column) if p.strip()))
 
 
 def read_references(path: str | Path) -> dict[str, str]:
@@ -141,6 +131,7 @@ def label(
     progress: bool = True,
     source: str = DEFAULT_SOURCE,
     licence: str = DEFAULT_LICENCE,
+    ray: bool | str = False,
 ) -> LabelSummary:
     """Label `prompts` with battles between every pair of `models` (name -> spec) and append them to `out`.
 
@@ -150,6 +141,8 @@ def label(
     Verdicts come from `judge` (each pair in both orders, combined), or golden labels from `checker`
     (and/or `references`). `prices`: US$ per call of each model where a model reports no cost;
     `judge_price` the same per judge call. `max_cost` stops cleanly (no new prompt starts) once spent.
+    `ray`: True (RAY_ADDRESS, else a local Ray) or a cluster address: each model and judge call runs
+    as a Ray task; resuming, `concurrency` and `max_cost` work as in a local run.
     Returns a `LabelSummary`; garbage verdicts and failed calls are counted there, never raised.
     """
     recorded: dict = {}
@@ -195,8 +188,15 @@ def label(
             summary.estimated_cost = sum(calls[n] * prices[n] for n in names) + summary.judge_calls * (judge_price or 0)
         return summary
 
-    callers = {name: resolve_model(spec) for name, spec in models.items()}
+    callers = {name: resolve_model(spec) for name, spec in models.items()}  # checks every spec here first
     judge_call = resolve_judge(judge) if judged else None
+    if ray:
+        from ..distributed.labeling import remote_caller
+
+        address = ray if isinstance(ray, str) else None
+        callers = {name: remote_caller("model", spec, address) for name, spec in models.items()}
+        if judged:
+            judge_call = remote_caller("judge", judge, address)
     check = resolve_checker(checker) if checker is not None else None
     judge_name = describe(judge) if judged else f"golden:{describe(checker) if checker is not None else 'reference'}"
     budget = _Budget(max_cost)

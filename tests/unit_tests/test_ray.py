@@ -1,0 +1,219 @@
+"""Routing, evaluation, calibration and labelling on Ray: the same results as the local run.
+
+One local Ray (`ray_cluster`: 2 CPUs, no network beyond this machine) serves every test of the run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("ray", reason="Ray is not installed (the [ray] extra); the local path is tested elsewhere")
+
+from routellm_core.batch_scoring import ERROR_COLUMN, SCORE_COLUMN, plan_for, score_table  # noqa: E402
+from routellm_core.cli import app  # noqa: E402
+from routellm_core.distributed import (  # noqa: E402
+    score_dataset,
+    score_table_on_ray,
+    table_scores_on_ray,
+    win_probabilities_on_ray,
+)
+from routellm_core.errors import RouteLLMError  # noqa: E402
+from routellm_core.prompt_tables import PromptTableError, read_parquet_output  # noqa: E402
+from routellm_core.registry import load_router  # noqa: E402
+from routellm_core.testing import FailingRouter, KeywordRouter  # noqa: E402
+
+pytestmark = pytest.mark.ray
+
+WORDS = "sort a list prove the theorem write a poem explain this code derivative integral story hello".split()
+
+
+def prompt_frame(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    prompts = [" ".join(rng.choice(WORDS, rng.integers(1, 60))) for _ in range(n)]
+    return pd.DataFrame({"id": np.arange(n), "prompt": prompts, "team": rng.choice(["a", "b"], n)})
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    """3,000 prompts in three Parquet parts (a folder, as Spark or Ray write tables)."""
+    folder = tmp_path_factory.mktemp("prompts") / "parts"
+    folder.mkdir()
+    frame = prompt_frame(3000)
+    for k in range(3):
+        frame.iloc[k * 1000:(k + 1) * 1000].to_parquet(folder / f"part-{k}.parquet", index=False)
+    return folder, frame
+
+
+def test_route_on_ray_gives_the_local_output_row_for_row(ray_cluster, parts, tmp_path):
+    folder, frame = parts
+    router = load_router("default")
+    plan = plan_for(router)
+    local = score_table(folder, tmp_path / "local", router, plan, batch_size=700)
+    on_ray = score_table_on_ray(folder, tmp_path / "ray", "default", plan, workers=2, batch_size=700)
+    assert local.rows == on_ray.rows == len(frame) and local.failed_rows == on_ray.failed_rows == 0
+    a, b = read_parquet_output(tmp_path / "local"), read_parquet_output(tmp_path / "ray")
+    assert list(a.columns) == list(b.columns) == ["id", "prompt", "team", SCORE_COLUMN, "model", ERROR_COLUMN]
+    # the input's rows, in the input's order, each with its own columns untouched
+    pd.testing.assert_frame_equal(b[["id", "prompt", "team"]], frame.reset_index(drop=True))
+    pd.testing.assert_frame_equal(a[["id", "prompt", "team"]], b[["id", "prompt", "team"]])
+    assert (a["model"] == b["model"]).all() and set(a["model"]) == {"strong", "weak"}
+    # each prompt is scored alone on both paths (exact): the same arithmetic, whichever batch or actor
+    np.testing.assert_allclose(b[SCORE_COLUMN], a[SCORE_COLUMN], rtol=0, atol=1e-12)
+    single = [router.win_probability(p) for p in frame["prompt"][:20]]
+    np.testing.assert_allclose(b[SCORE_COLUMN][:20], single, rtol=0, atol=1e-12)
+
+
+def test_cli_route_on_ray_writes_one_file_and_matches_the_local_cli(ray_cluster, parts, tmp_path):
+    folder, frame = parts
+    runner = CliRunner()
+    local = runner.invoke(app, ["route", "--input", str(folder), "--output", str(tmp_path / "local.parquet"),
+                                "--strong-fraction", "0.3"])
+    assert local.exit_code == 0, local.output
+    on_ray = runner.invoke(app, ["route", "--input", str(folder), "--output", str(tmp_path / "ray.parquet"),
+                                 "--strong-fraction", "0.3", "--ray", "--workers", "1"])
+    assert on_ray.exit_code == 0, on_ray.output
+    assert json.loads(on_ray.stdout.strip().splitlines()[-1])["rows"] == len(frame)
+    a, b = pd.read_parquet(tmp_path / "local.parquet"), pd.read_parquet(tmp_path / "ray.parquet")
+    assert (a["id"] == b["id"]).all() and (a["model"] == b["model"]).all()
+    assert 0.1 < (a["model"] == "strong").mean() < 0.6  # a share near the asked 30 % on chat-like prompts
+
+
+def test_score_dataset_inside_a_users_pipeline(ray_cluster):
+    import ray
+
+    frame = prompt_frame(400, seed=1)
+    dataset = ray.data.from_pandas(frame)  # pandas blocks: text is typed `object`, checked batch by batch
+    router = KeywordRouter(["poem"])
+    out = score_dataset(dataset, router, threshold=0.5, workers=2, batch_size=64).to_pandas()
+    assert len(out) == len(frame) and (out["id"].to_numpy() == frame["id"].to_numpy()).all()
+    expected = np.where(frame["prompt"].str.contains("poem"), 0.9, 0.1)
+    np.testing.assert_array_equal(out[SCORE_COLUMN], expected)
+    assert (out["model"] == np.where(expected >= 0.5, "strong", "weak")).all()
+
+
+def test_a_failing_batch_is_retried_then_reported_and_no_row_is_dropped(ray_cluster, tmp_path):
+    frame = prompt_frame(600, seed=2)
+    frame.loc[[5, 450], "prompt"] = "this prompt is poison"
+    source = tmp_path / "in.jsonl"
+    frame.to_json(source, orient="records", lines=True)
+    # every actor fails its first call (retried, then fine); the two poisoned batches fail every time
+    router = FailingRouter(transient=1)
+    plan = plan_for(router, threshold=0.5, retries=1)
+    summary = score_table_on_ray(source, tmp_path / "out", router, plan, workers=2, batch_size=100)
+    out = read_parquet_output(tmp_path / "out")
+    assert summary.rows == len(out) == len(frame)
+    assert (out["id"].to_numpy() == frame["id"].to_numpy()).all()
+    failed = out[ERROR_COLUMN].notna()
+    # two batches of 100, the rows of the poisoned ones kept with empty scores and the reason
+    assert summary.failed_rows == failed.sum() == 200
+    assert failed[5] and failed[450] and out.loc[failed, SCORE_COLUMN].isna().all()
+    assert out.loc[failed, ERROR_COLUMN].str.contains("poison").all()
+    assert out.loc[~failed, SCORE_COLUMN].notna().all()
+    assert any("poison" in e for e in summary.errors)
+
+
+@pytest.mark.parametrize("on_ray", [False, True], ids=["local", "ray"])
+def test_bad_input_gets_a_clear_error_and_writes_nothing(ray_cluster, tmp_path, on_ray):
+    router = load_router("length")
+    plan = plan_for(router)
+
+    def run(source, column="prompt"):
+        out = tmp_path / f"out-{source.name}"
+        the_plan = plan if column == "prompt" else plan_for(router, column=column)
+        with pytest.raises(PromptTableError) as caught:
+            if on_ray:
+                score_table_on_ray(source, out, router, the_plan, workers=1)
+            else:
+                score_table(source, out, router, the_plan)
+        assert not out.exists()
+        return str(caught.value)
+
+    pd.DataFrame({"text": ["a", "b"]}).to_parquet(tmp_path / "other.parquet")
+    assert "no column 'prompt'" in run(tmp_path / "other.parquet") and "text" in run(tmp_path / "other.parquet")
+    (tmp_path / "empty.jsonl").write_text("")
+    assert "empty" in run(tmp_path / "empty.jsonl")
+    (tmp_path / "header.csv").write_text("prompt,id\n")
+    assert "no rows" in run(tmp_path / "header.csv")
+    pd.DataFrame({"prompt": [1, 2, 3]}).to_parquet(tmp_path / "numbers.parquet")
+    assert "not text" in run(tmp_path / "numbers.parquet")
+    (tmp_path / "null.jsonl").write_text('{"prompt": "fine"}\n{"prompt": null}\n{"prompt": "also fine"}\n')
+    assert "null" in run(tmp_path / "null.jsonl")
+    assert "not found" in run(tmp_path / "missing.parquet")
+    pd.DataFrame({"prompt": ["a"], "win_probability": [0.3]}).to_parquet(tmp_path / "scored.parquet")
+    assert "already has column" in run(tmp_path / "scored.parquet")
+
+
+def test_eval_on_ray_gives_the_local_figures(ray_cluster, tmp_path):
+    frame = prompt_frame(300, seed=4)
+    rng = np.random.default_rng(4)
+    frame["strong_score"] = rng.random(len(frame)) < 0.8
+    frame["weak_score"] = rng.random(len(frame)) < 0.5
+    logs = tmp_path / "logs.csv"
+    frame[["prompt", "strong_score", "weak_score"]].to_csv(logs, index=False)
+    runner = CliRunner()
+    figures = []
+    for extra in ([], ["--ray"]):
+        out = tmp_path / f"eval{len(extra)}.json"
+        result = runner.invoke(app, ["eval", "default", "length", "--benchmark-file", str(logs), "--json", str(out),
+                                     "--no-cache", "--no-progress", "--references", "random", *extra])
+        assert result.exit_code == 0, result.output
+        figures.append(json.loads(out.read_text()))
+    local, on_ray = figures
+    assert [r["router"] for r in local["results"]] == [r["router"] for r in on_ray["results"]] == ["default", "length"]
+    for a, b in zip(local["results"], on_ray["results"]):
+        assert b["apgr"] == pytest.approx(a["apgr"], abs=1e-9)
+        assert b["cpt50"] == pytest.approx(a["cpt50"], abs=1e-9)
+
+
+def test_win_probabilities_on_ray_keep_the_prompts_order(ray_cluster):
+    prompts = list(prompt_frame(500, seed=5)["prompt"])
+    router = load_router("default")
+    np.testing.assert_allclose(win_probabilities_on_ray(router, prompts, exact=True, workers=2),
+                               router.win_probabilities(prompts), rtol=0, atol=1e-12)
+    with pytest.raises(RouteLLMError, match="could not be scored"):
+        win_probabilities_on_ray(FailingRouter(), ["fine", "poison"], workers=1)
+
+
+def test_calibrate_on_ray_finds_the_local_threshold(ray_cluster, parts):
+    folder, frame = parts
+    runner = CliRunner()
+    results = []
+    for extra in ([], ["--ray"]):
+        result = runner.invoke(app, ["calibrate", "default", "--prompts", str(folder), "--strong-fraction", "0.25",
+                                     "--json", *extra])
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    local, on_ray = results
+    assert local["n"] == on_ray["n"] == len(frame)
+    assert on_ray["threshold"] == pytest.approx(local["threshold"], abs=1e-9)
+    assert on_ray["realised_strong_share"] == local["realised_strong_share"]
+    scores = table_scores_on_ray(folder, "default", workers=2)
+    assert scores.shape == (len(frame),)
+
+
+def test_label_on_ray_writes_the_local_battles_and_resumes(ray_cluster, tmp_path):
+    from routellm_core.labeling import label
+
+    mod = "tests.unit_tests.test_label"
+    prompts = [f"question {i} " + "detail " * (i % 4) for i in range(8)]
+    models = {"big": f"{mod}:strong", "small": f"{mod}:weak"}
+    local = label(prompts, models, tmp_path / "local.jsonl", judge=f"{mod}:longer_wins", progress=False)
+    first = label(prompts[:5], models, tmp_path / "ray.jsonl", judge=f"{mod}:longer_wins", progress=False, ray=True)
+    again = label(prompts, models, tmp_path / "ray.jsonl", judge=f"{mod}:longer_wins", progress=False, ray=True,
+                  concurrency=2)
+    assert local.written == 8 and first.written == 5
+    assert again.skipped_done == 5 and again.written == 3 and again.model_calls == 6 and again.judge_calls == 6
+
+    def battles(path):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        return sorted((r["prompt"], r["winner"], r["answer_a"], r["answer_b"]) for r in rows)
+
+    assert battles(tmp_path / "ray.jsonl") == battles(tmp_path / "local.jsonl")
+    garbage = label(prompts[:2], models, tmp_path / "garbage.jsonl", judge=f"{mod}:garbage_judge", progress=False,
+                    ray=True)
+    assert garbage.garbage_verdicts == 4 and garbage.written == 0
