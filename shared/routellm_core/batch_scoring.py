@@ -84,6 +84,10 @@ def plan_for(
         weights = tuple(float(w) for w in price_weights)
         if any(not w >= 0 or math.isinf(w) for w in weights):
             raise RouteLLMError(f"price weights must be finite and >= 0, got {list(price_weights)}")
+        names = [f"model@{w:g}" for w in weights]
+        if len(set(names)) < len(names):  # two weights, one column name: the output could not be read back
+            raise RouteLLMError(f"price weights {list(price_weights)} name the same column twice ({names}); "
+                                "give distinct weights")
         vector = ()
         if weights:
             if not prices:

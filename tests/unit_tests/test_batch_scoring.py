@@ -282,6 +282,10 @@ def test_n_model_plan_errors(length_router):
         plan_for(length_router, prices={"a": 1.0})
     with pytest.raises(RouteLLMError, match="not prices"):
         plan_for(length_router, price_weights=[1.0])
+    # two weights that would name one column: the output could not be read back, so refused up front
+    for weights in ([1.0, 1.0], [0.1234567, 0.1234568]):
+        with pytest.raises(RouteLLMError, match="same column twice"):
+            plan_for(router, prices=PRICES, price_weights=weights)
 
 
 def test_cli_routes_an_n_model_router_with_prices_and_refuses_it_a_threshold(tmp_path, monkeypatch):

@@ -204,10 +204,16 @@ def test_label_on_ray_writes_the_local_battles_and_resumes(ray_cluster, tmp_path
     models = {"big": f"{mod}:strong", "small": f"{mod}:weak"}
     local = label(prompts, models, tmp_path / "local.jsonl", judge=f"{mod}:longer_wins", progress=False)
     first = label(prompts[:5], models, tmp_path / "ray.jsonl", judge=f"{mod}:longer_wins", progress=False, ray=True)
-    again = label(prompts, models, tmp_path / "ray.jsonl", judge=f"{mod}:longer_wins", progress=False, ray=True,
-                  concurrency=2)
+    (tmp_path / "prompts.txt").write_text("\n".join(prompts) + "\n")
+    result = CliRunner().invoke(app, [  # the rest through the command, resuming the same file
+        "label", str(tmp_path / "prompts.txt"), "--model", f"big={mod}:strong", "--model", f"small={mod}:weak",
+        "--judge", f"{mod}:longer_wins", "--out", str(tmp_path / "ray.jsonl"), "--no-progress", "--concurrency", "2",
+        "--ray"])
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
     assert local.written == 8 and first.written == 5
-    assert again.skipped_done == 5 and again.written == 3 and again.model_calls == 6 and again.judge_calls == 6
+    assert again["skipped_done"] == 5 and again["written"] == 3
+    assert again["model_calls"] == 6 and again["judge_calls"] == 6
 
     def battles(path):
         rows = [json.loads(line) for line in path.read_text().splitlines()]

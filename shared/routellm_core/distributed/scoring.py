@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -60,29 +60,25 @@ def score_dataset(
     dataset,
     router: str | Path | Router = "default",
     *,
-    column: str = "prompt",
-    threshold: float | None = None,
-    strong_fraction: float | None = None,
-    prices: Mapping[str, float] | None = None,
-    price_weights: Sequence[float] = (),
-    exact: bool = True,
-    retries: int = 2,
     plan: ScoringPlan | None = None,
     workers: int | None = None,
     cpus_per_worker: float = 1.0,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    **plan_options,
 ):
     """A `ray.data.Dataset` with the router's columns added to `dataset` (lazy, like any Ray Data step).
 
     The columns are those of `routellm_core.batch_scoring` (`win_probability`, `model` or the N-model
-    columns, `error`); the threshold and prices work as in `plan_for`, or pass a ready `plan`.
+    columns, `error`); `plan_options` are `plan_for`'s (`column`, `threshold`, `strong_fraction`,
+    `prices`, `price_weights`, `exact`, `retries`), or pass a ready `plan`.
     `workers`: actors in the pool (default: the cluster's CPUs / `cpus_per_worker`). Call it inside
     your own pipeline, e.g. `score_dataset(ray.data.read_parquet("s3://logs/"), "default").write_parquet(...)`.
     """
     ray = require_ray()
     if plan is None:
-        plan = plan_for(load_router(router), column=column, threshold=threshold, strong_fraction=strong_fraction,
-                        prices=prices, price_weights=price_weights, exact=exact, retries=retries)
+        plan = plan_for(load_router(router), **plan_options)
+    elif plan_options:
+        raise RouteLLMError(f"give a plan or plan options ({', '.join(plan_options)}), not both")
     if batch_size < 1:
         raise RouteLLMError(f"batch_size must be positive, got {batch_size}")
     _check_dataset_column(dataset, plan.column)
