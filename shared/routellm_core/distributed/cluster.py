@@ -32,6 +32,8 @@ def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: b
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         options = {"address": address, "include_dashboard": False, "log_to_driver": not quiet}
+        if quiet:
+            options["logging_level"] = logging.WARNING
         if address is None and num_cpus is not None:
             options["num_cpus"] = num_cpus
         try:
