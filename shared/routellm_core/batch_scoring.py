@@ -149,7 +149,10 @@ class BatchScorer:
 
     def _score(self, prompts: list[str]) -> dict[str, np.ndarray]:
         plan, router = self.plan, self.router
-        out = {SCORE_COLUMN: router.win_probabilities(prompts, exact=plan.exact)}
+        # an N-model router that scores no strong/weak pair leaves the column empty (NaN)
+        scores = (router.win_probabilities(prompts, exact=plan.exact) if hasattr(router, "win_probabilities")
+                  else np.full(len(prompts), np.nan))
+        out = {SCORE_COLUMN: scores}
         if plan.models:
             qualities = router.model_qualities(prompts, exact=plan.exact)
             for j, model in enumerate(plan.models):

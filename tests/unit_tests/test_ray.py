@@ -25,7 +25,11 @@ from routellm_core.distributed import (  # noqa: E402
 from routellm_core.errors import RouteLLMError  # noqa: E402
 from routellm_core.prompt_tables import PromptTableError, read_parquet_output  # noqa: E402
 from routellm_core.registry import load_router  # noqa: E402
+from routellm_core.n_models import NModelRouter  # noqa: E402
+from routellm_core.router import Router  # noqa: E402
 from routellm_core.testing import FailingRouter, KeywordRouter  # noqa: E402
+
+from .synthetic_outcomes import CODE_WORDS, MODELS, make_table  # noqa: E402
 
 pytestmark = pytest.mark.ray
 
@@ -223,3 +227,45 @@ def test_label_on_ray_writes_the_local_battles_and_resumes(ray_cluster, tmp_path
     garbage = label(prompts[:2], models, tmp_path / "garbage.jsonl", judge=f"{mod}:garbage_judge", progress=False,
                     ray=True)
     assert garbage.garbage_verdicts == 4 and garbage.written == 0
+
+
+class CodeWordQuality(NModelRouter, Router):
+    """An N-model router for the synthetic outcome table: the coder is good on code words, the chatter
+    elsewhere (importable by the Ray workers, as this module is)."""
+
+    kind = "test-code-word-quality"
+    qualities_rows_independent = True
+
+    def __init__(self):
+        super().__init__("code-words")
+        self.models = list(MODELS)
+
+    def _qualities(self, texts):
+        code = np.array([any(w in t for w in CODE_WORDS) for t in texts])
+        return np.where(code[:, None], [0.9, 0.2, 0.1], [0.1, 0.9, 0.4])
+
+    def _score(self, texts):
+        return self._qualities(texts)[:, 0]
+
+
+def test_n_model_eval_on_ray_gives_the_local_curves(ray_cluster, tmp_path):
+    from routellm_core.data import load_per_model_outcomes
+    from routellm_core.distributed import model_qualities_on_ray
+    from routellm_core.evaluation.n_models import evaluate_n_models
+    from routellm_core.routers import LengthRouter
+
+    make_table(200, seed=11).to_csv(tmp_path / "outcomes.csv", index=False)
+    outcomes = load_per_model_outcomes(tmp_path / "outcomes.csv")
+    runs = [evaluate_n_models(outcomes, [CodeWordQuality(), LengthRouter()], two_model_router=LengthRouter(),
+                              points=7, **options)
+            for options in ({}, {"scorer": win_probabilities_on_ray, "quality_scorer": model_qualities_on_ray})]
+    local, on_ray = (run.as_dict()["curves"] for run in runs)
+    assert [c["name"] for c in local] == [c["name"] for c in on_ray]
+    for a, b in zip(local, on_ray):
+        assert b["area"] == pytest.approx(a["area"], abs=1e-9)
+        assert [p["quality"] for p in b["points"]] == pytest.approx([p["quality"] for p in a["points"]], abs=1e-9)
+    result = CliRunner().invoke(app, ["eval", "length", "--outcomes", str(tmp_path / "outcomes.csv"), "--points", "5",
+                                      "--two-model-router", "length", "--no-progress", "--ray",
+                                      "--json", str(tmp_path / "nm.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "nm.json").read_text())["n"] == 200

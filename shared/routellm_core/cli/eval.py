@@ -123,11 +123,8 @@ def eval_command(
         routers, outcome_files = split_routers_and_files(routers, outcomes)
         if not routers:
             raise typer.BadParameter("name at least one ROUTER to evaluate on the outcome tables")
-        if ray:
-            raise typer.BadParameter("--ray scores a benchmark's prompts; N-model outcome tables are scored "
-                                     "here", param_hint="--ray")
         run_outcomes_eval(routers, outcome_files, models, price, json_path, decisions, plot, points,
-                          two_model_router, cheap_model, bins, progress, use_cache)
+                          two_model_router, cheap_model, bins, progress, use_cache, ray, ray_address)
         return
     if (benchmark is None) == (benchmark_file is None):
         raise typer.BadParameter("give exactly one of --benchmark or --benchmark-file (or --outcomes for "
@@ -149,7 +146,7 @@ def eval_command(
             from ..distributed import connect, win_probabilities_on_ray
 
             connect(ray_address)
-            scorer = lambda router, prompts: win_probabilities_on_ray(router, prompts)  # noqa: E731
+            scorer = win_probabilities_on_ray
         comparison = compare_routers(
             loaded, routers, reference_names, seeds=seeds, bins=bins,
             cache=ScoreCache() if use_cache else None, progress=progress, scorer=scorer,

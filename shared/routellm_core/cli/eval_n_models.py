@@ -70,6 +70,8 @@ def run_outcomes_eval(
     bins: int,
     progress: bool,
     use_cache: bool = True,
+    ray: bool = False,
+    ray_address: str | None = None,
 ) -> None:
     from ..data import load_per_model_outcomes, parse_prices
     from ..evaluation.cache import ScoreCache
@@ -81,9 +83,15 @@ def run_outcomes_eval(
     try:
         table = load_per_model_outcomes(outcomes, models=names, prices=parse_prices(prices))
         loaded = [load_router(r) for r in routers]
+        on_ray = {}
+        if ray:  # the scores and qualities from Ray; the curves computed here
+            from ..distributed import connect, model_qualities_on_ray, win_probabilities_on_ray
+
+            connect(ray_address)
+            on_ray = {"scorer": win_probabilities_on_ray, "quality_scorer": model_qualities_on_ray}
         evaluation = evaluate_n_models(table, loaded, points=points, two_model_router=baseline,
                                        cheap_model=cheap_model, bins=bins, progress=progress,
-                                       cache=ScoreCache() if use_cache else None)
+                                       cache=ScoreCache() if use_cache else None, **on_ray)
     except ValueError as exc:  # RouteLLMError (bad data, unknown router) and bad model names
         raise typer.BadParameter(str(exc)) from None
     _print_summary(evaluation)

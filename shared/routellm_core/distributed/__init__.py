@@ -9,7 +9,13 @@ local Ray. See docs/ray.md.
 
 from .cluster import connect, require_ray
 from .router_source import RouterSource
-from .scoring import score_dataset, score_table_on_ray, table_scores_on_ray, win_probabilities_on_ray
+from .scoring import (
+    model_qualities_on_ray,
+    score_dataset,
+    score_table_on_ray,
+    table_scores_on_ray,
+    win_probabilities_on_ray,
+)
 
-__all__ = ["RouterSource", "connect", "require_ray", "score_dataset", "score_table_on_ray", "table_scores_on_ray",
+__all__ = ["RouterSource", "connect", "model_qualities_on_ray", "require_ray", "score_dataset", "score_table_on_ray", "table_scores_on_ray",
            "win_probabilities_on_ray"]

@@ -7,6 +7,7 @@ import tempfile
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..checkpoint import is_checkpoint_dir
 from ..router import Router
@@ -23,13 +24,13 @@ class RouterSource:
 
     name: str | None = None
     files: tuple[tuple[str, bytes], ...] = ()
-    router: Router | None = None
+    router: Any = None
 
     @classmethod
     def of(cls, spec: str | Path | Router | RouterSource) -> RouterSource:
         if isinstance(spec, RouterSource):
             return spec
-        if isinstance(spec, Router):
+        if not isinstance(spec, (str, Path)):  # a Router (or an N-model router) built in memory
             return cls(router=spec)
         path = Path(spec)
         if is_checkpoint_dir(path):
@@ -37,7 +38,7 @@ class RouterSource:
                                    for p in sorted(path.rglob("*")) if p.is_file()))
         return cls(name=str(spec))
 
-    def load(self) -> Router:
+    def load(self) -> Any:
         from ..registry import load_router
 
         if self.router is not None:

@@ -256,6 +256,42 @@ def score_table_on_ray(
     return summary
 
 
+def _columns_on_ray(router, prompts: Sequence[str], plan: ScoringPlan, columns: list[str], address: str | None,
+                    workers: int | None, batch_size: int) -> dict[str, np.ndarray]:
+    """`columns` of the prompts scored on Ray, each in the prompts' order (a row index travels with
+    each prompt: whatever order the blocks come back in). Raises if any prompt could not be scored."""
+    import pyarrow as pa
+
+    ray = connect(address)
+    prompts = list(prompts)
+    if not prompts:
+        raise RouteLLMError("scoring needs at least one prompt, got an empty list")
+    blocks = max(1, min(math.ceil(len(prompts) / batch_size), 4 * _workers(workers, 1.0)))
+    table = pa.table({"prompt": pa.array(prompts, type=pa.string()), "row": np.arange(len(prompts))})
+    scored = score_dataset(ray.data.from_arrow(table).repartition(blocks), router, plan=plan, workers=workers,
+                           batch_size=batch_size)
+    try:
+        out = pa.concat_tables(list(scored.select_columns(["row", *columns, ERROR_COLUMN]).iter_batches(
+            batch_format="pyarrow", batch_size=None)))
+    except Exception as exc:
+        cause = _input_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise
+    errors = [e for e in out.column(ERROR_COLUMN).to_pylist() if e is not None]
+    if errors:
+        raise RouteLLMError(f"{len(errors)} of {len(prompts)} prompts could not be scored: {errors[0]}")
+    if out.num_rows != len(prompts):
+        raise RouteLLMError(f"Ray returned {out.num_rows} rows for {len(prompts)} prompts")
+    rows = out.column("row").to_numpy()
+    result = {}
+    for name in columns:
+        values = np.empty(len(prompts), dtype=np.float64)
+        values[rows] = out.column(name).to_numpy()
+        result[name] = values
+    return result
+
+
 def win_probabilities_on_ray(
     router: str | Path | Router,
     prompts: Sequence[str],
@@ -268,33 +304,26 @@ def win_probabilities_on_ray(
     """`router.win_probabilities(prompts)` computed on Ray (for evaluating routers on large prompt
     sets); the scores come back in the prompts' order. Raises if any batch failed. `exact=False`, as
     `routellm eval` scores locally: batches at once."""
-    import pyarrow as pa
-
-    ray = connect(address)
-    prompts = list(prompts)
-    if not prompts:
-        raise RouteLLMError("scoring needs at least one prompt, got an empty list")
     plan = ScoringPlan(column="prompt", exact=exact)
-    blocks = max(1, min(math.ceil(len(prompts) / batch_size), 4 * _workers(workers, 1.0)))
-    table = pa.table({"prompt": pa.array(prompts, type=pa.string()), "row": np.arange(len(prompts))})
-    scored = score_dataset(ray.data.from_arrow(table).repartition(blocks), router, plan=plan, workers=workers,
-                           batch_size=batch_size)
-    try:
-        out = pa.concat_tables(list(scored.select_columns(["row", SCORE_COLUMN, ERROR_COLUMN]).iter_batches(
-            batch_format="pyarrow", batch_size=None)))
-    except Exception as exc:
-        cause = _input_error(exc)
-        if cause is not None:
-            raise cause from None
-        raise
-    errors = [e for e in out.column(ERROR_COLUMN).to_pylist() if e is not None]
-    if errors:
-        raise RouteLLMError(f"{len(errors)} of {len(prompts)} prompts could not be scored: {errors[0]}")
-    if out.num_rows != len(prompts):
-        raise RouteLLMError(f"Ray returned {out.num_rows} scores for {len(prompts)} prompts")
-    scores = np.empty(len(prompts), dtype=np.float64)
-    scores[out.column("row").to_numpy()] = out.column(SCORE_COLUMN).to_numpy()  # whatever order blocks came in
-    return scores
+    return _columns_on_ray(router, prompts, plan, [SCORE_COLUMN], address, workers, batch_size)[SCORE_COLUMN]
+
+
+def model_qualities_on_ray(
+    router,
+    prompts: Sequence[str],
+    *,
+    exact: bool = False,
+    address: str | None = None,
+    workers: int | None = None,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """`router.model_qualities(prompts)` of an N-model router computed on Ray: (prompts, models), rows
+    in the prompts' order."""
+    loaded = load_router(router) if isinstance(router, (str, Path)) else router
+    plan = ScoringPlan(column="prompt", models=tuple(loaded.models), exact=exact)
+    columns = [f"quality:{m}" for m in loaded.models]
+    found = _columns_on_ray(loaded, prompts, plan, columns, address, workers, batch_size)
+    return np.column_stack([found[c] for c in columns])
 
 
 def table_scores_on_ray(

@@ -227,10 +227,10 @@ def _quantile_edges(scores: np.ndarray, bins: int) -> np.ndarray:
     return np.quantile(scores, np.linspace(0.0, 1.0, bins + 1))
 
 
-def _score_scalar(router, prompts: list[str], progress: bool, cache) -> np.ndarray:
+def _score_scalar(router, prompts: list[str], progress: bool, cache, scorer=None) -> np.ndarray:
     from .scoring import score_prompts
 
-    return score_prompts(router, prompts, progress=progress, cache=cache)
+    return score_prompts(router, prompts, progress=progress, cache=cache, scorer=scorer)
 
 
 class _MemoCache:
@@ -266,6 +266,8 @@ def evaluate_n_models(
     bins: int = DEFAULT_BINS,
     progress: bool = False,
     cache=None,
+    scorer=None,
+    quality_scorer=None,
 ) -> NModelEvaluation:
     """Every curve for `routers` (N-model routers and scalar routers) and the baselines on `outcomes`.
 
@@ -273,6 +275,8 @@ def evaluate_n_models(
     model and ``cheap_model`` (default: the model below the strongest on the single-model envelope);
     None leaves that baseline out. Router names go through `load_router`. ``cache``: a `ScoreCache`
     for the scalar routers' scores (a router scored twice, for tiers and two models, is scored once).
+    ``scorer(router, prompts)`` and ``quality_scorer(router, prompts)``: compute win probabilities and
+    model qualities elsewhere (on Ray: `routellm_core.distributed`); the curves are computed here.
     """
     from ..registry import load_router
 
@@ -303,12 +307,13 @@ def evaluate_n_models(
         if is_n_model_router(router):
             # bulk scoring (padded batches) where the router offers it, as the scalar routers' evaluation does
             options = {"exact": False} if isinstance(router, NModelRouter) else {}
-            qualities = router.model_qualities(prompts, **options)[:, _model_columns(router, models)]
+            qualities = (quality_scorer(router, prompts) if quality_scorer is not None
+                         else router.model_qualities(prompts, **options))[:, _model_columns(router, models)]
             curve = Curve(name, "n_model_router", details={"router_kind": getattr(router, "kind", None)})
             for i, lam in enumerate(lambda_grid(prices, points)):
                 curve.points.append(table.point(name, i, choose_models(qualities, prices, lam), **{"lambda": float(lam)}))
         else:
-            scores = _score_scalar(router, prompts, progress, memo)
+            scores = _score_scalar(router, prompts, progress, memo, scorer)
             curve = Curve(f"{name} (tiers)", "scalar_tiers", details={"router_kind": getattr(router, "kind", None),
                                                                       "tiers": [models[i] for i in envelope_models]})
             edges = _quantile_edges(scores, bins)[::-1][1:]  # from the top: the hardest prompts move up first
@@ -331,7 +336,7 @@ def evaluate_n_models(
         else:
             below = [m for m in envelope_models if single_costs[m] < single_costs[strong]]
             weak = below[-1] if below else cheapest
-        scores = _score_scalar(router, prompts, progress, memo)
+        scores = _score_scalar(router, prompts, progress, memo, scorer)
         name = f"{router.name} (two models)"
         curve = Curve(name, "two_model", details={"strong": models[strong], "weak": models[weak],
                                                   "router_kind": getattr(router, "kind", None)})
