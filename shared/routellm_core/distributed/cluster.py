@@ -46,5 +46,5 @@ def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: b
     if quiet:
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray
