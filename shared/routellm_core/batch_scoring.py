@@ -121,13 +121,14 @@ class BatchScorer:
         self.plan = plan
         self.backoff = backoff
 
-    def __call__(self, batch, first_row: int = 0):
+    def __call__(self, batch, first_row: int = 0, where: str | Path = "input"):
+        """`first_row`, `where`: the batch's first row number and its source, for error messages."""
         import pyarrow as pa
 
         if isinstance(batch, pa.RecordBatch):
             batch = pa.Table.from_batches([batch])
         prompts = batch.column(self.plan.column).to_pylist()
-        check_prompt_values(prompts, self.plan.column, "input", first_row)
+        check_prompt_values(prompts, self.plan.column, where, first_row)
         if not prompts:  # an empty piece of a table: the columns, no rows
             return self._append(batch, None, [], None)
         # similar lengths side by side: a padded batch then wastes little (and a sort costs nothing)
@@ -237,7 +238,7 @@ def score_table(
     with parquet_output(output, overwrite=overwrite) as writer, \
             tqdm(desc=f"scoring with {router.name}", unit="prompt", disable=not progress) as bar:
         for batch in iter_prompt_batches(source, plan.column, batch_size):
-            table = scorer(batch, first_row=summary.rows)
+            table = scorer(batch, first_row=summary.rows, where=source)
             summary.add(table)
             writer.write(table)
             bar.update(table.num_rows)

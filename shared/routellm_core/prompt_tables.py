@@ -47,11 +47,21 @@ def table_files(path: str | Path) -> tuple[list[Path], str]:
     return files, formats.pop()
 
 
-def _dataset(files: list[Path], file_format: str):
+def _file_format(file_format: str):
+    """The `pyarrow.dataset` format object: CSV values may hold newlines (quoted), as spreadsheets write them."""
+    import pyarrow.csv as csv
+    import pyarrow.dataset as ds
+
+    if file_format == "csv":
+        return ds.CsvFileFormat(parse_options=csv.ParseOptions(newlines_in_values=True))
+    return file_format
+
+
+def _dataset(files: list[Path], file_format: str, schema=None):
     import pyarrow.dataset as ds
 
     try:
-        return ds.dataset([str(p) for p in files], format=file_format)
+        return ds.dataset([str(p) for p in files], format=_file_format(file_format), schema=schema)
     except Exception as exc:  # pyarrow raises several types; name the files in one message
         raise PromptTableError(f"cannot read {files[0] if len(files) == 1 else files[0].parent}: {exc}") from None
 
@@ -100,28 +110,43 @@ def iter_prompt_batches(path: str | Path, column: str = "prompt", batch_size: in
 
 
 def table_schema(path: str | Path):
-    """The files of a table, their format, and the schema they share (read from metadata or the first rows)."""
+    """The files of a table, their format, and the schema they share (the first file's: read from its
+    metadata or first rows; every file is read with it, as `iter_prompt_batches` reads them)."""
     files, file_format = table_files(path)
     return files, file_format, _dataset(files, file_format).schema
 
 
-def table_slices(files: list[Path], file_format: str) -> list[tuple[str, int]]:
-    """Independent pieces of a table, in order, for workers to read on their own: each Parquet row group
-    (from the files' metadata, no data read), each CSV or JSONL file whole (row group -1)."""
+#: Rows per slice at most: a big Parquet row group is cut so that several workers share it.
+SLICE_ROWS = 50_000
+
+
+def table_slices(files: list[Path], file_format: str, slice_rows: int | None = None) -> list[tuple[str, int, int, int]]:
+    """Independent pieces of a table, in order, for workers to read on their own: `(path, row group,
+    first row, end row)`. Parquet row groups come from the files' metadata (no data read), cut into
+    pieces of at most `slice_rows`; a CSV or JSONL file is one piece (row group -1: its rows are not
+    known without reading it)."""
     import pyarrow.parquet as pq
 
     if file_format != "parquet":
-        return [(str(p), -1) for p in files]
-    return [(str(p), group) for p in files for group in range(pq.ParquetFile(p).metadata.num_row_groups)]
+        return [(str(p), -1, 0, -1) for p in files]
+    slice_rows = slice_rows or SLICE_ROWS
+    slices = []
+    for path in files:
+        metadata = pq.ParquetFile(path).metadata
+        for group in range(metadata.num_row_groups):
+            rows = metadata.row_group(group).num_rows
+            slices += [(str(path), group, start, min(start + slice_rows, rows))
+                       for start in range(0, max(rows, 1), slice_rows)]
+    return slices
 
 
-def read_slice(path: str, row_group: int, file_format: str):
-    """One piece from `table_slices` as a `pyarrow.Table`."""
-    import pyarrow.parquet as pq
-
-    if file_format == "parquet":
-        return pq.ParquetFile(path).read_row_group(row_group)
-    return _dataset([Path(path)], file_format).to_table()
+def read_slice(path: str, row_group: int, start: int, stop: int, file_format: str, schema):
+    """One piece from `table_slices` as a `pyarrow.Table`, read with the table's `schema`."""
+    dataset = _dataset([Path(path)], file_format, schema)
+    if row_group < 0:
+        return dataset.to_table()
+    fragment = next(iter(dataset.get_fragments())).split_by_row_group()[row_group]
+    return fragment.to_table(schema=schema).slice(start, stop - start)
 
 
 class PartsWriter:
@@ -158,7 +183,7 @@ def parquet_output(target: str | Path, *, overwrite: bool = False) -> Iterator[P
     name only when the block succeeds; an existing target is refused unless `overwrite`."""
     target = Path(target)
     if target.exists() and not overwrite:
-        raise PromptTableError(f"{target} exists; choose another output or overwrite it")
+        raise PromptTableError(f"{target} exists; choose another output, or overwrite it (--overwrite)")
     if target.suffix.lower() == ".parquet":
         if target.is_dir():
             raise PromptTableError(f"{target} is a folder; a .parquet output names a file")

@@ -98,13 +98,67 @@ def test_score_dataset_inside_a_users_pipeline(ray_cluster):
     expected = np.where(frame["prompt"].str.contains("poem"), 0.9, 0.1)
     np.testing.assert_array_equal(out[SCORE_COLUMN], expected)
     assert (out["model"] == np.where(expected >= 0.5, "strong", "weak")).all()
+    # a missing prompt is named: in a user's pipeline inside Ray's error (Ray runs it), in ours as itself
+    holes = ray.data.from_pandas(pd.DataFrame({"prompt": ["fine", None, "also fine"]}))
+    with pytest.raises(Exception, match=r"PromptTableError: .*row 1 of column 'prompt' holds no value"):
+        score_dataset(holes, router, threshold=0.5, workers=1).take_all()
+    with pytest.raises(PromptTableError, match="no value"):
+        win_probabilities_on_ray(router, ["a", None], workers=1)
+
+
+def test_big_csv_with_newlines_in_values_and_parquet_cut_into_slices(ray_cluster, tmp_path, monkeypatch):
+    import routellm_core.prompt_tables as tables
+
+    frame = prompt_frame(1500, seed=6)
+    frame["prompt"] = [f"para {i}\n{p}\n" + "word " * 150 + "\nend, \"quoted\"" for i, p in enumerate(frame["prompt"])]
+    frame.to_csv(tmp_path / "big.csv", index=False)  # over 1 MB: the reader sees quoted newlines across blocks
+    assert (tmp_path / "big.csv").stat().st_size > 1_000_000
+    frame.to_parquet(tmp_path / "one_group.parquet", index=False)  # one row group ...
+    monkeypatch.setattr(tables, "SLICE_ROWS", 400)  # ... cut into 4 slices for the workers
+    router = load_router("length")
+    plan = plan_for(router)
+    for name in ("big.csv", "one_group.parquet"):
+        local = score_table(tmp_path / name, tmp_path / f"{name}.local", router, plan)
+        on_ray = score_table_on_ray(tmp_path / name, tmp_path / f"{name}.ray", router, plan, workers=2)
+        a, b = read_parquet_output(tmp_path / f"{name}.local"), read_parquet_output(tmp_path / f"{name}.ray")
+        assert local.rows == on_ray.rows == len(frame)
+        assert (a["prompt"] == frame["prompt"]).all() and (b["prompt"] == frame["prompt"]).all()
+        pd.testing.assert_frame_equal(a, b)
+    assert len(list((tmp_path / "one_group.parquet.ray").glob("*.parquet"))) == 4
+
+
+def test_a_folder_of_csv_parts_is_read_with_one_schema_on_both_paths(ray_cluster, tmp_path):
+    folder = tmp_path / "csvs"
+    folder.mkdir()
+    pd.DataFrame({"prompt": ["hello there", "prove it"], "x": [1, 2]}).to_csv(folder / "a.csv", index=False)
+    pd.DataFrame({"prompt": [12, 34], "x": [3, 4]}).to_csv(folder / "b.csv", index=False)  # digits: text here
+    router = load_router("length")
+    plan = plan_for(router)
+    score_table(folder, tmp_path / "local", router, plan)
+    score_table_on_ray(folder, tmp_path / "ray", router, plan, workers=2)
+    a, b = read_parquet_output(tmp_path / "local"), read_parquet_output(tmp_path / "ray")
+    assert list(b["prompt"]) == ["hello there", "prove it", "12", "34"]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_an_address_nothing_answers_on_fails_at_once():
+    import time
+
+    from routellm_core.distributed.cluster import _check_reachable
+
+    start = time.perf_counter()
+    with pytest.raises(RouteLLMError, match="cannot reach Ray at 127.0.0.1:1"):
+        _check_reachable("127.0.0.1:1")
+    assert time.perf_counter() - start < 10
 
 
 def test_a_failing_batch_is_retried_then_reported_and_no_row_is_dropped(ray_cluster, tmp_path):
     frame = prompt_frame(600, seed=2)
     frame.loc[[5, 450], "prompt"] = "this prompt is poison"
-    source = tmp_path / "in.jsonl"
-    frame.to_json(source, orient="records", lines=True)
+    source = tmp_path / "parts"  # two files of two row groups: four slices, the poison in the first and last
+    source.mkdir()
+    for k in range(2):
+        frame.iloc[k * 300:(k + 1) * 300].to_parquet(source / f"part-{k}.parquet", index=False, row_group_size=150)
     # every actor fails its first call (retried, then fine); the two poisoned batches fail every time
     router = FailingRouter(transient=1)
     plan = plan_for(router, threshold=0.5, retries=1)

@@ -28,7 +28,7 @@ def write_plot(save) -> None:
 
 def ray_option(what: str):
     """The `--ray` flag of a command that can run `what` on Ray."""
-    return typer.Option(False, "--ray", help=f"Run {what} on Ray (the [ray] extra): the cluster at --ray-address, "
+    return typer.Option(False, "--ray", help=f"Run {what} on Ray (the \\[ray] extra): the cluster at --ray-address, "
                         "else RAY_ADDRESS, else a local Ray on this machine.")
 
 

@@ -35,6 +35,8 @@ def route(
     ray_address: Optional[str] = ray_address_option(),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --ray: actors in the pool "
                                           "(default: one per CPU of the cluster)."),
+    cpus_per_worker: float = typer.Option(1.0, "--cpus-per-worker", min=0.01, help="With --ray: CPUs each actor "
+                                          "reserves (Ray's scheduling unit; torch routers: threads per actor)."),
     batch_size: int = typer.Option(1024, "--batch-size", min=1, help="With --input: prompts per batch."),
     exact: bool = typer.Option(True, "--exact/--batched", help="With --input: score each prompt alone, as a "
                                "live call does (the default), or whole batches at once (faster with transformer "
@@ -63,7 +65,7 @@ def route(
         if input_path is None or output is None:
             raise typer.BadParameter("--input and --output go together", param_hint="--input")
         _route_table(input_path, output, router, threshold, strong_fraction, column, ray, ray_address, workers,
-                     batch_size, exact, price, price_weight, overwrite)
+                     cpus_per_worker, batch_size, exact, price, price_weight, overwrite)
         return
     if not prompts:
         raise typer.BadParameter("give one or more prompts, or --input FILE --output DIR")
@@ -98,8 +100,8 @@ def route(
     Console().print(table)
 
 
-def _route_table(source, output, router, threshold, strong_fraction, column, ray, ray_address, workers, batch_size,
-                 exact, price, price_weight, overwrite) -> None:
+def _route_table(source, output, router, threshold, strong_fraction, column, ray, ray_address, workers,
+                 cpus_per_worker, batch_size, exact, price, price_weight, overwrite) -> None:
     from ..batch_scoring import plan_for, score_table
     from ..data import parse_prices
     from ..errors import RouteLLMError
@@ -116,7 +118,7 @@ def _route_table(source, output, router, threshold, strong_fraction, column, ray
             from ..distributed import score_table_on_ray
 
             summary = score_table_on_ray(source, output, router, plan, address=ray_address, workers=workers,
-                                         batch_size=batch_size, overwrite=overwrite)
+                                         cpus_per_worker=cpus_per_worker, batch_size=batch_size, overwrite=overwrite)
     except RouteLLMError as exc:
         raise typer.BadParameter(str(exc)) from None
     typer.echo(json.dumps(summary.as_dict()))

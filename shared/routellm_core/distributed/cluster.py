@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 from ..errors import RouteLLMError
 
@@ -31,6 +32,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: b
     ray = require_ray()
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
+        _check_reachable(address)
         options = {"address": address, "include_dashboard": False, "log_to_driver": not quiet}
         if quiet:
             options["logging_level"] = logging.WARNING
@@ -48,3 +50,16 @@ def connect(address: str | None = None, *, num_cpus: int | None = None, quiet: b
         context.print_on_execution_start = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """A `HOST:PORT` address that nothing answers on fails here, at once (Ray itself retries for minutes)."""
+    if not address or address in ("auto", "local") or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RouteLLMError(f"cannot reach Ray at {address}: {exc} (is `ray start --head` running there?)") from None

@@ -8,7 +8,6 @@ local output.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Sequence
@@ -113,8 +112,9 @@ def _check_dataset_column(dataset, column: str) -> None:
 
 
 def _input_error(exc: BaseException) -> RouteLLMError | None:
-    """The input error behind an exception Ray wrapped (a worker's `PromptTableError`), if any: Ray keeps
-    the worker's exception as `cause` and chains the user code's error below it."""
+    """The input error behind an exception Ray wrapped (a worker's `PromptTableError`), if any. Ray keeps
+    the worker's exception as `cause` where it can; where it kept only the worker's traceback as text,
+    the error's own line is read from it."""
     pending, seen = [exc], set()
     while pending:
         current = pending.pop()
@@ -124,23 +124,37 @@ def _input_error(exc: BaseException) -> RouteLLMError | None:
         if isinstance(current, RouteLLMError) and not isinstance(current, require_ray().exceptions.RayError):
             return type(current)(str(current))
         pending += [getattr(current, "cause", None), current.__cause__, current.__context__]
+    for kind in (PromptTableError, RouteLLMError):
+        marker = f"{kind.__module__}.{kind.__name__}: "
+        text = str(exc)
+        if marker in text:
+            return kind(text.split(marker, 1)[1].splitlines()[0])
     return None
+
+
+#: What each actor call returns per slice (a fixed schema: empty lists and nulls type alike).
+def _counts_schema():
+    import pyarrow as pa
+
+    return pa.schema([("index", pa.int64()), ("rows", pa.int64()), ("failed_rows", pa.int64()),
+                      ("errors", pa.list_(pa.string())), ("scores", pa.list_(pa.float64())),
+                      ("input_error", pa.string())])
 
 
 class _SliceScorer:
     """One per worker in the pool: loads the router once; for each slice of the input it is handed, reads
     it and scores it batch by batch, then writes it as the output part of the same number (a slice tried
     again, a worker lost, rewrites its own part: rows never duplicate) or, without a folder, returns
-    its scores."""
+    its scores. Bad input comes back as data (`input_error`), for the driver to raise as itself."""
 
-    def __init__(self, source: RouterSource, plan: ScoringPlan, folder: str | None, file_format: str,
+    def __init__(self, source: RouterSource, plan: ScoringPlan, folder: str | None, file_format: str, schema,
                  batch_size: int):
         from ..quiet import quiet_model_loading
 
         with quiet_model_loading():
             self.scorer = BatchScorer(source.load(), plan)
         self.folder = Path(folder) if folder is not None else None
-        self.file_format, self.batch_size = file_format, batch_size
+        self.file_format, self.schema, self.batch_size = file_format, schema, batch_size
 
     def __call__(self, items):
         import pyarrow as pa
@@ -148,38 +162,35 @@ class _SliceScorer:
 
         from ..prompt_tables import read_slice
 
-        out = {"index": [], "rows": [], "failed_rows": [], "errors": [], "scores": [], "input_error": []}
-        for index, path, group in zip(*(items.column(c).to_pylist() for c in ("index", "path", "row_group"))):
-            where = path if group < 0 else f"{path} (row group {group})"
-            try:  # bad input comes back as data, to be raised as itself by the driver (not as a Ray error)
-                table = read_slice(path, group, self.file_format)
-                check_prompt_column(table.schema, self.scorer.plan.column, where)
-                batches, start = table.to_batches(max_chunksize=self.batch_size) or [table], 0
-                parts = []
-                for batch in batches:
-                    parts.append(self.scorer(batch, first_row=start))
+        rows = []
+        for item in items.to_pylist():
+            index, path, group = item["index"], item["path"], item["row_group"]
+            where = path if group < 0 else f"{path} (row group {group}, from row {item['start']})"
+            try:
+                table = read_slice(path, group, item["start"], item["stop"], self.file_format, self.schema)
+            except Exception as exc:  # pyarrow raises many types: one message naming the file
+                rows.append({"index": index, "input_error": f"cannot read {where}: {exc}"})
+                continue
+            try:
+                parts, start = [], 0
+                for batch in table.to_batches(max_chunksize=self.batch_size) or [table]:
+                    parts.append(self.scorer(batch, first_row=start, where=where))
                     start += batch.num_rows
-                scored = pa.concat_tables(parts)
+                scored = pa.concat_tables(parts) if parts else self.scorer(table, where=where)
             except RouteLLMError as exc:
-                message = str(exc).replace("input:", f"{where}:", 1)
-                for key, value in (("index", index), ("rows", 0), ("failed_rows", 0), ("errors", []), ("scores", []),
-                                   ("input_error", message)):
-                    out[key].append(value)
+                rows.append({"index": index, "input_error": str(exc)})
                 continue
             if self.folder is not None:
                 pq.write_table(scored, str(self.folder / f"part-{index:05d}.parquet"))
             summary = ScoringSummary(self.folder or Path())
             summary.add(scored)
-            out["index"].append(index)
-            out["rows"].append(summary.rows)
-            out["failed_rows"].append(summary.failed_rows)
-            out["errors"].append(summary.errors)
-            out["scores"].append([] if self.folder is not None else scored.column(SCORE_COLUMN).to_pylist())
-            out["input_error"].append(None)
-        return pa.table(out)
+            rows.append({"index": index, "rows": summary.rows, "failed_rows": summary.failed_rows,
+                         "errors": summary.errors,
+                         "scores": None if self.folder is not None else scored.column(SCORE_COLUMN).to_pylist()})
+        return pa.Table.from_pylist(rows, schema=_counts_schema())
 
 
-def _run_slices(source, router, plan: ScoringPlan, folder: Path | None, workers, batch_size):
+def _run_slices(source, router, plan: ScoringPlan, folder: Path | None, workers, batch_size, cpus_per_worker=1.0):
     """Score every slice of the table at `source` on the actor pool; the per-slice counts, in order."""
     import pyarrow as pa
 
@@ -189,17 +200,18 @@ def _run_slices(source, router, plan: ScoringPlan, folder: Path | None, workers,
     files, file_format, schema = table_schema(source)
     check_prompt_column(schema, plan.column, source)
     slices = table_slices(files, file_format)
-    items = pa.table({"index": list(range(len(slices))), "path": [p for p, _ in slices],
-                      "row_group": [g for _, g in slices]})
-    counts = ray.data.from_arrow(items).repartition(len(slices)).map_batches(
+    items = pa.Table.from_pylist([{"index": i, "path": path, "row_group": group, "start": start, "stop": stop}
+                                  for i, (path, group, start, stop) in enumerate(slices)])
+    # a block per slice, made here (a repartition would be one more task waiting for a CPU)
+    counts = ray.data.from_arrow([items.slice(i, 1) for i in range(len(slices))]).map_batches(
         _SliceScorer,
         fn_constructor_args=(RouterSource.of(router), plan, None if folder is None else str(folder), file_format,
-                             batch_size),
+                             schema, batch_size),
         batch_format="pyarrow",
         batch_size=1,
         # from one actor up: a pool that reserved every CPU at once could starve the tasks that feed it
-        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=_workers(workers, 1.0)),
-        num_cpus=1,
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=_workers(workers, cpus_per_worker)),
+        num_cpus=cpus_per_worker,
     )
     try:
         done = pa.concat_tables(list(counts.iter_batches(batch_format="pyarrow", batch_size=None)))
@@ -225,6 +237,7 @@ def score_table_on_ray(
     *,
     address: str | None = None,
     workers: int | None = None,
+    cpus_per_worker: float = 1.0,
     batch_size: int = DEFAULT_BATCH_SIZE,
     overwrite: bool = False,
 ) -> ScoringSummary:
@@ -242,11 +255,11 @@ def score_table_on_ray(
     with parquet_output(output, overwrite=overwrite) as writer, \
             tempfile.TemporaryDirectory(prefix=".routellm-parts-", dir=Path(output).parent) as scratch:
         folder = writer.folder if writer.folder is not None else Path(scratch)
-        done, parts = _run_slices(source, router, plan, folder, workers, batch_size)
+        done, parts = _run_slices(source, router, plan, folder, workers, batch_size, cpus_per_worker)
         summary.rows = sum(done.column("rows").to_pylist())
         summary.failed_rows = sum(done.column("failed_rows").to_pylist())
         for errors in done.column("errors").to_pylist():
-            summary.errors += [e for e in errors if e not in summary.errors]
+            summary.errors += [e for e in errors or () if e not in summary.errors]
         if writer.folder is None:  # one file: the parts, in order, as its row groups
             for k in range(parts):
                 part = pq.read_table(folder / f"part-{k:05d}.parquet")
@@ -266,10 +279,9 @@ def _columns_on_ray(router, prompts: Sequence[str], plan: ScoringPlan, columns: 
     prompts = list(prompts)
     if not prompts:
         raise RouteLLMError("scoring needs at least one prompt, got an empty list")
-    blocks = max(1, min(math.ceil(len(prompts) / batch_size), 4 * _workers(workers, 1.0)))
     table = pa.table({"prompt": pa.array(prompts, type=pa.string()), "row": np.arange(len(prompts))})
-    scored = score_dataset(ray.data.from_arrow(table).repartition(blocks), router, plan=plan, workers=workers,
-                           batch_size=batch_size)
+    blocks = [table.slice(start, batch_size) for start in range(0, len(prompts), batch_size)]
+    scored = score_dataset(ray.data.from_arrow(blocks), router, plan=plan, workers=workers, batch_size=batch_size)
     try:
         out = pa.concat_tables(list(scored.select_columns(["row", *columns, ERROR_COLUMN]).iter_batches(
             batch_format="pyarrow", batch_size=None)))
@@ -343,6 +355,6 @@ def table_scores_on_ray(
     done, _ = _run_slices(source, router, ScoringPlan(column=column, exact=exact), None, workers, batch_size)
     failed = sum(done.column("failed_rows").to_pylist())
     if failed:
-        first = next(e for errors in done.column("errors").to_pylist() for e in errors)
+        first = next(e for errors in done.column("errors").to_pylist() for e in errors or ())
         raise RouteLLMError(f"{failed} prompts of {source} could not be scored: {first}")
-    return np.asarray([s for scores in done.column("scores").to_pylist() for s in scores], dtype=np.float64)
+    return np.asarray([s for scores in done.column("scores").to_pylist() for s in scores or ()], dtype=np.float64)
