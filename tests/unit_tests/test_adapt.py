@@ -262,3 +262,26 @@ def test_a_head_without_the_ridge_never_embeds_for_it():
     router.stack_coef_[2] = 1.0
     with pytest.raises(AssertionError, match="must not be called"):
         router.win_probability("prove it")
+
+
+def test_a_fold_without_apgr_does_not_decide_the_head(battles_file, monkeypatch):
+    """A fold where strong and weak do equally well has no APGR (NaN): the choice rests on the other folds."""
+    import routellm_core.training.adapt as adapt
+
+    assert adapt.cv_mean([float("nan"), 0.6, 0.7]) == pytest.approx(0.65) and adapt.cv_mean([float("nan")]) == -np.inf
+    battles = load_battles([battles_file])
+    clean = adapt_router(base_router(), battles, STRONG, WEAK).card
+    calls_per_fold = 2 + len(adapt.candidates([""]))  # bundled, length, every candidate on one embedding
+    real_apgr, calls = adapt.apgr, []
+
+    def first_fold_undefined(scores, strong, weak):
+        calls.append(1)
+        return float("nan") if len(calls) <= calls_per_fold else real_apgr(scores, strong, weak)
+
+    monkeypatch.setattr(adapt, "apgr", first_fold_undefined)
+    card = adapt_router(base_router(), battles, STRONG, WEAK, ridge_embeddings=()).card
+    figures = card["cross_validation"]["apgr"]
+    assert all(f["folds"] == 4 and f["apgr"] is not None for f in figures.values())
+    # still adapted (a NaN mean used to make every candidate tie and the first, "bundled", win)
+    assert card["cross_validation"]["adapting_helped"] and card["head"]["chosen"] != adapt.candidates([""])[0][0]
+    assert clean["cross_validation"]["adapting_helped"]

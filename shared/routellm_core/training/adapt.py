@@ -193,9 +193,9 @@ def adapt_router(
                                          y[train], w[train], np.array(use))
             scores = _stack_inputs(base_logit[test], length[test], ridge_test) @ s_coef + s_int
             cv[name].append(apgr(scores, strong_q, weak_q))
-    figures = {name: {"apgr": round(float(np.mean(v)), 4), "sd": round(float(np.std(v)), 4)} for name, v in cv.items()}
-    best_name, best_use, best_alpha, best_embedding = max(names, key=lambda c: np.mean(cv[c[0]]))
-    if np.mean(cv[best_name]) <= np.mean(cv["bundled"]):  # adapting did not help: keep the bundled ranking
+    figures = {name: _cv_figures(v) for name, v in cv.items()}
+    best_name, best_use, best_alpha, best_embedding = max(names, key=lambda c: cv_mean(cv[c[0]]))
+    if cv_mean(cv[best_name]) <= cv_mean(cv["bundled"]):  # adapting did not help: keep the bundled ranking
         best_name, best_use, best_alpha, best_embedding = names[0]
 
     if best_alpha is not None:
@@ -223,13 +223,27 @@ def adapt_router(
                  "ridge_embedding": ridge_on},
         "cross_validation": {"folds": folds, "seed": seed, "apgr": figures,
                              "ridge_embeddings": [e or getattr(base, "embedding_model", "") for e in embs],
-                             "adapting_helped": bool(np.mean(cv[best_name]) > np.mean(cv["bundled"]))},
+                             "adapting_helped": bool(cv_mean(cv[best_name]) > cv_mean(cv["bundled"]))},
     }
     if skipped:
         router.card["cross_validation"]["embeddings_left_out"] = skipped
     reference = list(reference_prompts) if reference_prompts is not None else prompts
     set_reference(router, reference, f"{len(reference)} prompts of the labelled traffic ({labels or 'battles'})")
     return router
+
+
+def cv_mean(values: Sequence[float]) -> float:
+    """Mean APGR over the folds where it is defined (-inf if none is). A fold in which the strong and the
+    weak model do equally well has no APGR (NaN): it says nothing about which head ranks better, and a
+    plain mean would turn every candidate's figure into NaN — and the choice among them into the first."""
+    finite = [float(v) for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else -np.inf
+
+
+def _cv_figures(values: Sequence[float]) -> dict:
+    finite = [float(v) for v in values if np.isfinite(v)]
+    return {"apgr": round(float(np.mean(finite)), 4) if finite else None,
+            "sd": round(float(np.std(finite)), 4) if finite else None, "folds": len(finite)}
 
 
 def load_battles(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -239,5 +253,5 @@ def load_battles(paths: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat([load_battle_file(p) for p in paths], ignore_index=True)
 
 
-__all__ = ["RIDGE_EMBEDDINGS", "adapt_router", "apgr", "candidates", "load_battles", "pair_targets",
+__all__ = ["RIDGE_EMBEDDINGS", "adapt_router", "apgr", "candidates", "cv_mean", "load_battles", "pair_targets",
            "ridge_embedding_sets"]
