@@ -206,8 +206,12 @@ class ScoringSummary:
     def add(self, table) -> None:
         """Count a scored table's rows and the rows it could not score (its `error` column)."""
         errors = [e for e in table.column(ERROR_COLUMN).to_pylist() if e is not None]
-        self.rows += table.num_rows
-        self.failed_rows += len(errors)
+        self.count(table.num_rows, len(errors), errors)
+
+    def count(self, rows: int, failed_rows: int, errors) -> None:
+        """Count `rows` scored elsewhere, `failed_rows` of them not, for the reasons `errors` (each kept once)."""
+        self.rows += rows
+        self.failed_rows += failed_rows
         self.errors += [e for e in dict.fromkeys(errors) if e not in self.errors]
 
     def as_dict(self) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .cluster import connect
+from .cluster import connect, require_ray
 
 #: Per worker process: what each spec resolved to, so a model is built once, not once per call.
 _RESOLVED: dict[tuple[str, str], Callable] = {}
@@ -22,7 +22,7 @@ def _resolve(kind: str, holder: list) -> Callable:
     from ..labeling.models import resolve_judge, resolve_model
 
     spec = holder[0]
-    ray = connect()
+    ray = require_ray()  # on a worker: Ray is up already, and the driver's settings are not ours to change
     is_ref = isinstance(spec, ray.ObjectRef)
     key = (kind, spec.hex() if is_ref else spec)
     if key not in _RESOLVED:

@@ -1,9 +1,8 @@
 """Scoring prompt tables on Ray Data: an actor pool in which each actor loads the router once.
 
 Each actor holds the same `BatchScorer` as the local run, so a row's score and decision are the same
-as `score_table` gives (with `exact=True`, bit for bit). Blocks keep their order
-(`preserve_order`), so a folder written here reads back, parts in name order, row for row like the
-local output.
+as `score_table` gives (with `exact=True`, bit for bit). Order is kept by construction, not left to
+Ray: a table's slice N becomes output part N, and prompts sent as a list carry their row index.
 """
 
 from __future__ import annotations
@@ -32,14 +31,32 @@ from .cluster import connect, require_ray
 from .router_source import RouterSource
 
 
+def _load_scorer(source: RouterSource, plan: ScoringPlan) -> BatchScorer:
+    """The `BatchScorer` an actor holds: its router loaded once, without loading bars in the logs."""
+    from ..quiet import quiet_model_loading
+
+    with quiet_model_loading():
+        return BatchScorer(source.load(), plan)
+
+
+def _collect(dataset):
+    """Run `dataset` and return its rows as one `pyarrow.Table`; a worker's input error is raised as itself."""
+    import pyarrow as pa
+
+    try:
+        return pa.concat_tables(list(dataset.iter_batches(batch_format="pyarrow", batch_size=None)))
+    except Exception as exc:
+        cause = _input_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise
+
+
 class _ScoringActor:
     """One per worker in the pool: the router is loaded once, in `__init__`, then used for every batch."""
 
     def __init__(self, source: RouterSource, plan: ScoringPlan):
-        from ..quiet import quiet_model_loading
-
-        with quiet_model_loading():
-            self.scorer = BatchScorer(source.load(), plan)
+        self.scorer = _load_scorer(source, plan)
 
     def __call__(self, batch):
         return self.scorer(batch)
@@ -149,10 +166,7 @@ class _SliceScorer:
 
     def __init__(self, source: RouterSource, plan: ScoringPlan, folder: str | None, file_format: str, schema,
                  batch_size: int):
-        from ..quiet import quiet_model_loading
-
-        with quiet_model_loading():
-            self.scorer = BatchScorer(source.load(), plan)
+        self.scorer = _load_scorer(source, plan)
         self.folder = Path(folder) if folder is not None else None
         self.file_format, self.schema, self.batch_size = file_format, schema, batch_size
 
@@ -173,10 +187,10 @@ class _SliceScorer:
                 continue
             try:
                 parts, start = [], 0
-                for batch in table.to_batches(max_chunksize=self.batch_size) or [table]:
+                for batch in table.to_batches(max_chunksize=self.batch_size) or [table]:  # an empty slice: its columns
                     parts.append(self.scorer(batch, first_row=start, where=where))
                     start += batch.num_rows
-                scored = pa.concat_tables(parts) if parts else self.scorer(table, where=where)
+                scored = pa.concat_tables(parts)
             except RouteLLMError as exc:
                 rows.append({"index": index, "input_error": str(exc)})
                 continue
@@ -213,14 +227,7 @@ def _run_slices(source, router, plan: ScoringPlan, folder: Path | None, workers,
         compute=ray.data.ActorPoolStrategy(min_size=1, max_size=_workers(workers, cpus_per_worker)),
         num_cpus=cpus_per_worker,
     )
-    try:
-        done = pa.concat_tables(list(counts.iter_batches(batch_format="pyarrow", batch_size=None)))
-    except Exception as exc:
-        cause = _input_error(exc)
-        if cause is not None:
-            raise cause from None
-        raise
-    done = done.sort_by("index")
+    done = _collect(counts).sort_by("index")
     input_errors = [e for e in done.column("input_error").to_pylist() if e is not None]
     if input_errors:
         raise PromptTableError(input_errors[0])
@@ -256,10 +263,7 @@ def score_table_on_ray(
             tempfile.TemporaryDirectory(prefix=".routellm-parts-", dir=Path(output).parent) as scratch:
         folder = writer.folder if writer.folder is not None else Path(scratch)
         done, parts = _run_slices(source, router, plan, folder, workers, batch_size, cpus_per_worker)
-        summary.rows = sum(done.column("rows").to_pylist())
-        summary.failed_rows = sum(done.column("failed_rows").to_pylist())
-        for errors in done.column("errors").to_pylist():
-            summary.errors += [e for e in errors or () if e not in summary.errors]
+        _count_slices(summary, done)
         if writer.folder is None:  # one file: the parts, in order, as its row groups
             for k in range(parts):
                 part = pq.read_table(folder / f"part-{k:05d}.parquet")
@@ -267,6 +271,12 @@ def score_table_on_ray(
                     writer.write(part)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _count_slices(summary: ScoringSummary, done) -> None:
+    """Add the per-slice counts `_run_slices` returns to `summary`."""
+    for row in done.select(["rows", "failed_rows", "errors"]).to_pylist():
+        summary.count(row["rows"], row["failed_rows"], row["errors"] or ())
 
 
 def _columns_on_ray(router, prompts: Sequence[str], plan: ScoringPlan, columns: list[str], address: str | None,
@@ -282,14 +292,7 @@ def _columns_on_ray(router, prompts: Sequence[str], plan: ScoringPlan, columns: 
     table = pa.table({"prompt": pa.array(prompts, type=pa.string()), "row": np.arange(len(prompts))})
     blocks = [table.slice(start, batch_size) for start in range(0, len(prompts), batch_size)]
     scored = score_dataset(ray.data.from_arrow(blocks), router, plan=plan, workers=workers, batch_size=batch_size)
-    try:
-        out = pa.concat_tables(list(scored.select_columns(["row", *columns, ERROR_COLUMN]).iter_batches(
-            batch_format="pyarrow", batch_size=None)))
-    except Exception as exc:
-        cause = _input_error(exc)
-        if cause is not None:
-            raise cause from None
-        raise
+    out = _collect(scored.select_columns(["row", *columns, ERROR_COLUMN]))
     errors = [e for e in out.column(ERROR_COLUMN).to_pylist() if e is not None]
     if errors:
         raise RouteLLMError(f"{len(errors)} of {len(prompts)} prompts could not be scored: {errors[0]}")
@@ -353,8 +356,8 @@ def table_scores_on_ray(
     traffic. Raises if any row could not be scored."""
     connect(address)
     done, _ = _run_slices(source, router, ScoringPlan(column=column, exact=exact), None, workers, batch_size)
-    failed = sum(done.column("failed_rows").to_pylist())
-    if failed:
-        first = next(e for errors in done.column("errors").to_pylist() for e in errors or ())
-        raise RouteLLMError(f"{failed} prompts of {source} could not be scored: {first}")
+    summary = ScoringSummary(Path(source))
+    _count_slices(summary, done)
+    if summary.failed_rows:
+        raise RouteLLMError(f"{summary.failed_rows} prompts of {source} could not be scored: {summary.errors[0]}")
     return np.asarray([s for scores in done.column("scores").to_pylist() for s in scores or ()], dtype=np.float64)
